@@ -1,0 +1,171 @@
+// Wires one process: connections, the event log, and whichever roles this instance runs. Every role
+// is safe on many instances at once.
+import { randomBytes } from 'node:crypto'
+import { connect } from '@nats-io/transport-node'
+import type { NatsConnection } from '@nats-io/nats-core'
+import type { Service } from '@nats-io/services'
+import type { Redis } from 'ioredis'
+import { eventSubjectPrefix } from './config.js'
+import type { Config } from './config.js'
+import { StorageError } from './errors.js'
+import type { Logger } from './log.js'
+import { EventStore } from './store/event-store.js'
+import { keys as keysFor } from './store/keys.js'
+import type { Keys } from './store/keys.js'
+import { defineProjectionCommands, openRedis } from './store/redis.js'
+import type { ProjectionCommands } from './store/redis.js'
+import { migrate } from './store/postgres.js'
+import type { Db } from './store/postgres.js'
+import { runConsumer } from './projectors/run-consumer.js'
+import type { RunningConsumer } from './projectors/run-consumer.js'
+import { redisProjector } from './projectors/redis-projector.js'
+import { postgresProjector } from './projectors/postgres-projector.js'
+import { republisher } from './projectors/republisher.js'
+import { samplerWorker } from './workers/sampler-worker.js'
+import { releaseManager } from './workers/release-manager.js'
+import { samplerByName } from './sampling/heuristic.js'
+import { createDispatcher } from './rpc/dispatcher.js'
+import type { Dispatcher } from './rpc/dispatcher.js'
+import { OutcomeWatcher } from './rpc/outcome-watcher.js'
+import { startRpcServer } from './rpc/server.js'
+import { taskMethods } from './rpc/task-methods.js'
+import { attachmentMethods } from './rpc/attachment-methods.js'
+
+export const version = '0.1.0'
+
+export interface Connections {
+  nc: NatsConnection
+  redis: Redis & ProjectionCommands
+  db: Db
+  store: EventStore
+  keys: Keys
+}
+
+export interface RunningService {
+  connections: Connections
+  dispatcher: Dispatcher | undefined
+  close(): Promise<void>
+}
+
+export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+  try {
+    return await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 })
+  } catch (err) {
+    throw new StorageError(`NATS is not reachable at ${url} (${(err as Error).message})`, { store: 'nats' }, { cause: err })
+  }
+}
+
+/** Opens NATS, Redis and Postgres (creating the database and running migrations) and the stream. */
+export async function openConnections(config: Config, log: Logger): Promise<Connections> {
+  const nc = await connectNats(config.natsUrl, config.instanceId)
+  let redis: Redis | undefined
+  try {
+    redis = await openRedis(config.redisUrl)
+    const db = await migrate(config.databaseUrl, config.pgSchema)
+    const store = await EventStore.open(nc, { streamName: config.streamName, subjectPrefix: eventSubjectPrefix(config) })
+    log.debug('connected', { nats: config.natsUrl, redis: config.redisUrl, stream: config.streamName })
+    return { nc, redis: defineProjectionCommands(redis), db, store, keys: keysFor(config.redisPrefix) }
+  } catch (err) {
+    redis?.disconnect()
+    await nc.close()
+    throw err
+  }
+}
+
+export async function startService(config: Config, log: Logger, opts: { now?: () => number } = {}): Promise<RunningService> {
+  const conn = await openConnections(config, log)
+  const now = opts.now ?? Date.now
+  const consumers: RunningConsumer[] = []
+  let service: Service | undefined
+  let watcher: OutcomeWatcher | undefined
+  let dispatcher: Dispatcher | undefined
+  const durable = (purpose: string) => `${config.streamName}_${purpose}`
+  const { store } = conn
+  try {
+    if (config.roles.includes('projectors')) {
+      const toRedis = redisProjector({ redis: conn.redis, keys: conn.keys, ttlSeconds: config.decompositionTtlSeconds })
+      consumers.push(await runConsumer(store, { durable: durable('redis'), filterSubject: store.filter(), concurrency: 64 }, (s) => toRedis(s.event), log))
+      const toPostgres = postgresProjector({ db: conn.db, store, now })
+      consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32 }, toPostgres, log))
+    }
+    if (config.roles.includes('sampler')) {
+      const sampler = samplerByName(config.samplers[0]!)
+      const work = samplerWorker({
+        store,
+        redis: conn.redis,
+        keys: conn.keys,
+        sampler,
+        instanceId: config.instanceId,
+        samplingTimeoutMs: config.samplingTimeoutMs,
+        maxSubtasks: config.maxSubtasks,
+        now,
+        log,
+      })
+      consumers.push(
+        await runConsumer(
+          store,
+          { durable: durable('sampler'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: 30_000 },
+          work,
+          log,
+        ),
+      )
+    }
+    if (config.roles.includes('release')) {
+      const release = releaseManager({ store, now })
+      consumers.push(await runConsumer(store, { durable: durable('release'), filterSubject: store.filter('decomposition'), concurrency: 64 }, release, log))
+    }
+    if (config.roles.includes('republisher')) {
+      const publish = republisher({ nc: conn.nc, prefix: config.publishPrefix })
+      consumers.push(await runConsumer(store, { durable: durable('republisher'), filterSubject: store.filter(), concurrency: 16 }, (s) => publish(s.event), log))
+    }
+    if (config.roles.includes('rpc')) {
+      watcher = await OutcomeWatcher.start(store, log)
+      const deps = {
+        config,
+        store,
+        redis: conn.redis,
+        keys: conn.keys,
+        db: conn.db,
+        watcher,
+        log,
+        now,
+        random: () => randomBytes(6).toString('hex'),
+      }
+      const methods = { ...taskMethods(deps), ...attachmentMethods(deps) }
+      dispatcher = createDispatcher(methods, log, { 'swarm.decompose': 'task.decompose' })
+      service = await startRpcServer(
+        conn.nc,
+        dispatcher,
+        { serviceName: config.serviceName, version, rpcPrefix: config.rpcPrefix, instanceId: config.instanceId, methods: Object.keys(methods) },
+        log,
+      )
+    }
+  } catch (err) {
+    await Promise.allSettled(consumers.map((c) => c.stop()))
+    await closeConnections(conn)
+    throw err
+  }
+  log.info('decomposer started', {
+    instance: config.instanceId,
+    roles: config.roles,
+    stream: config.streamName,
+    rpc: config.roles.includes('rpc') ? `${config.rpcPrefix}.<method>` : undefined,
+    sampler: config.samplers.join(','),
+  })
+  return {
+    connections: conn,
+    dispatcher,
+    async close() {
+      await service?.stop()
+      await Promise.allSettled(consumers.map((c) => c.stop()))
+      await watcher?.close()
+      await closeConnections(conn)
+    },
+  }
+}
+
+async function closeConnections(conn: Connections): Promise<void> {
+  await conn.nc.drain().catch(() => conn.nc.close())
+  conn.redis.disconnect()
+  await conn.db.destroy()
+}

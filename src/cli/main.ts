@@ -1,0 +1,198 @@
+// decomposer: the service and its command-line client.
+//   decomposer start                                   run the service (all roles, or ROLES=...)
+//   decomposer migrate                                 create the database and run migrations
+//   decomposer task create "title" [--task-id ID]      create a task
+//   decomposer decompose --task-id ID "text" [--constraint C ...] [--priority N] [--session S] [--json]
+//   decomposer get --task-id ID [--json]               the latest decomposition of a task
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from '../config.js'
+import type { Config } from '../config.js'
+import { DecomposerError, StorageError } from '../errors.js'
+import { createLogger } from '../log.js'
+import { connectNats, startService } from '../app.js'
+import { migrate } from '../store/postgres.js'
+import { call } from './rpc-client.js'
+import type { RpcReply } from './rpc-client.js'
+import { formatDecomposition } from './format.js'
+import type { DecomposeResult } from '../rpc/task-methods.js'
+
+const usage = `Usage:
+  decomposer start                         run the service (roles from ROLES, default all)
+  decomposer migrate                       create the database if missing and run migrations
+  decomposer task create <title> [--task-id ID] [--description TEXT] [--priority N]
+  decomposer decompose --task-id ID <task text> [--constraint TEXT]... [--priority N]
+                       [--session ID] [--idempotency-key KEY] [--timeout MS] [--json]
+  decomposer get --task-id ID [--json]     the latest decomposition of a task
+
+Environment: NATS_URL, REDIS_URL, DATABASE_URL, STREAM_NAME, RPC_PREFIX, LOG_LEVEL, ... (see README)`
+
+const startHint: Record<string, string> = {
+  nats: 'start it with: nats-server -js   (or set NATS_URL)',
+  redis: 'start it with: redis-server   (or set REDIS_URL)',
+  postgres: 'start it with: pg_ctlcluster <version> main start   (or set DATABASE_URL)',
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message)
+    throw err
+  }
+  switch (command) {
+    case 'start':
+      return start(config)
+    case 'migrate': {
+      const db = await migrate(config.databaseUrl, config.pgSchema)
+      await db.destroy()
+      console.log(`migrations applied to ${config.pgSchema} in ${redactUrl(config.databaseUrl)}`)
+      return 0
+    }
+    case 'task':
+      if (rest[0] !== 'create') return fail(`unknown command "task ${rest[0] ?? ''}"\n\n${usage}`)
+      return taskCreate(config, rest.slice(1))
+    case 'decompose':
+      return decompose(config, rest)
+    case 'get':
+      return get(config, rest)
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(usage)
+      return command === undefined ? 1 : 0
+    default:
+      return fail(`unknown command "${command}"\n\n${usage}`)
+  }
+}
+
+async function start(config: Config): Promise<number> {
+  const log = createLogger(config.logLevel, { instance: config.instanceId })
+  const service = await startService(config, log)
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info('stopping', { signal })
+      resolve()
+    }
+    process.once('SIGINT', () => stop('SIGINT'))
+    process.once('SIGTERM', () => stop('SIGTERM'))
+  })
+  await service.close()
+  return 0
+}
+
+async function withClient<T>(config: Config, fn: (nc: Awaited<ReturnType<typeof connectNats>>) => Promise<T>): Promise<T> {
+  const nc = await connectNats(config.natsUrl, 'decomposer-cli')
+  try {
+    return await fn(nc)
+  } finally {
+    await nc.close()
+  }
+}
+
+async function taskCreate(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'task-id': { type: 'string' }, description: { type: 'string' }, priority: { type: 'string' }, json: { type: 'boolean' } },
+  })
+  if (positionals.length === 0) return fail('task create needs a title')
+  const params = {
+    title: positionals.join(' '),
+    ...(values['task-id'] ? { taskId: values['task-id'] } : {}),
+    ...(values.description ? { description: values.description } : {}),
+    ...(values.priority !== undefined ? { priority: Number(values.priority) } : {}),
+  }
+  const reply = await withClient(config, (nc) => call(nc, config.rpcPrefix, 'task.create', params))
+  return report(reply, values.json ?? false, (r) => {
+    const t = r as { taskId: string; title: string }
+    return `created task ${t.taskId}: ${t.title}`
+  })
+}
+
+async function decompose(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'task-id': { type: 'string' },
+      constraint: { type: 'string', multiple: true },
+      priority: { type: 'string' },
+      session: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  })
+  if (!values['task-id']) return fail('decompose needs --task-id ID')
+  if (positionals.length === 0) return fail('decompose needs the task text')
+  const params = {
+    taskId: values['task-id'],
+    task: positionals.join(' '),
+    ...(values.constraint ? { constraints: values.constraint } : {}),
+    ...(values.priority !== undefined ? { priority: Number(values.priority) } : {}),
+    ...(values.session ? { sessionId: values.session } : {}),
+  }
+  const reply = await withClient(config, (nc) =>
+    call(nc, config.rpcPrefix, 'task.decompose', params, {
+      timeoutMs: Number(values.timeout ?? config.replyTimeoutMs + 5000),
+      ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}),
+    }),
+  )
+  return report(reply, values.json ?? false, (r) => formatDecomposition(r as DecomposeResult))
+}
+
+async function get(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'task-id': { type: 'string' }, json: { type: 'boolean' } } })
+  if (!values['task-id']) return fail('get needs --task-id ID')
+  const reply = await withClient(config, (nc) => call(nc, config.rpcPrefix, 'task.get_decomposition', { taskId: values['task-id'] }))
+  return report(reply, values.json ?? false, (r) => formatDecomposition(r as DecomposeResult))
+}
+
+function report(reply: RpcReply, json: boolean, pretty: (result: unknown) => string): number {
+  if (json) {
+    console.log(JSON.stringify(reply, null, 2))
+    return reply.error ? 2 : 0
+  }
+  if (reply.error) {
+    const field = (reply.error.data as { field?: string } | undefined)?.field
+    return fail(`error ${reply.error.code}: ${reply.error.message}${field ? ` (field: ${field})` : ''}`, 2)
+  }
+  console.log(pretty(reply.result))
+  return 0
+}
+
+function fail(message: string, code = 1): number {
+  process.stderr.write(`decomposer: ${message}\n`)
+  return code
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return url
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof StorageError) {
+      const store = (err.data?.store as string | undefined) ?? ''
+      process.exit(fail(`${err.message}; ${startHint[store] ?? ''}`.trim()))
+    }
+    if (err instanceof DecomposerError) process.exit(fail(err.message))
+    const code = (err as { code?: string }).code
+    if (code === 'TIMEOUT' || (err as Error).name === 'TimeoutError') process.exit(fail('no reply from the service (is `decomposer start` running?)'))
+    if (/no responders|503/.test((err as Error).message ?? '')) {
+      process.exit(fail('no decomposer service is listening (start it with `npm start`)'))
+    }
+    process.stderr.write(`decomposer: unexpected error: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  },
+)

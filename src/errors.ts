@@ -1,0 +1,137 @@
+// One error registry. Every failure that can reach a client is one of these classes, and exactly one
+// function (toJsonRpcError) turns an error into a wire error. Adapters translate foreign errors
+// (JetStream, ioredis, pg) into these at the boundary so callers branch on type, never on text.
+
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  Internal: -32603,
+  Storage: -32000,
+  SamplingTimeout: -32001,
+  CircuitOpen: -32002,
+  RateLimited: -32029,
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export interface FieldIssue {
+  /** JSON pointer into the params, e.g. "/constraints/2". */
+  path: string
+  message: string
+}
+
+export abstract class DecomposerError extends Error {
+  abstract readonly code: ErrorCode
+  /** Structured detail for JSON-RPC `error.data`. */
+  readonly data: Record<string, unknown> | undefined
+  constructor(message: string, data?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+    this.data = data
+  }
+}
+
+export class ParseError extends DecomposerError {
+  readonly code = ErrorCode.ParseError
+}
+export class InvalidRequestError extends DecomposerError {
+  readonly code = ErrorCode.InvalidRequest
+}
+export class MethodNotFoundError extends DecomposerError {
+  readonly code = ErrorCode.MethodNotFound
+}
+/** Bad params; `data.field` names the first offending field, `data.issues` lists them all. */
+export class InvalidParamsError extends DecomposerError {
+  readonly code = ErrorCode.InvalidParams
+  static fromIssues(issues: FieldIssue[], prefix = ''): InvalidParamsError {
+    const first = issues[0] ?? { path: '', message: 'invalid params' }
+    const field = fieldName(prefix + first.path)
+    return new InvalidParamsError(`Invalid params: ${field || 'params'} ${first.message}`, {
+      field,
+      issues: issues.map((i) => ({ ...i, path: prefix + i.path })),
+    })
+  }
+}
+export class NotFoundError extends DecomposerError {
+  readonly code = ErrorCode.InvalidParams // the spec answers "Task X not found" with -32602
+}
+export class ConflictError extends DecomposerError {
+  readonly code = ErrorCode.InvalidParams
+}
+export class NoSessionError extends DecomposerError {
+  readonly code = ErrorCode.Internal
+}
+export class InternalError extends DecomposerError {
+  readonly code = ErrorCode.Internal
+}
+/** The sampler's output was not a valid decomposition (after the repair round). Never retried. */
+export class InvalidDecompositionError extends DecomposerError {
+  readonly code = ErrorCode.Internal
+}
+export class SamplingTimeoutError extends DecomposerError {
+  readonly code = ErrorCode.SamplingTimeout
+}
+export class CircuitOpenError extends DecomposerError {
+  readonly code = ErrorCode.CircuitOpen
+}
+export class RateLimitedError extends DecomposerError {
+  readonly code = ErrorCode.RateLimited
+}
+/** A backing store (Redis, Postgres, JetStream) failed. Retryable: the same call may succeed later. */
+export class StorageError extends DecomposerError {
+  readonly code = ErrorCode.Storage
+}
+
+/** Optimistic-concurrency conflict on an append (JetStream API error 10071). Internal only. */
+export class WrongLastSequenceError extends Error {
+  constructor(
+    readonly subject: string,
+    readonly expected: number,
+  ) {
+    super(`append to ${subject} expected last sequence ${expected} but the subject has moved on`)
+    this.name = 'WrongLastSequenceError'
+  }
+}
+
+/** Marks a projector/worker failure that will never succeed on redelivery (park the event). */
+export class PoisonEventError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'PoisonEventError'
+  }
+}
+
+export interface JsonRpcErrorObject {
+  code: number
+  message: string
+  data?: unknown
+}
+
+/** The single boundary: any thrown value becomes a JSON-RPC error object. Internal details stay in logs. */
+export function toJsonRpcError(err: unknown): JsonRpcErrorObject {
+  if (err instanceof DecomposerError) {
+    return err.data === undefined
+      ? { code: err.code, message: err.message }
+      : { code: err.code, message: err.message, data: err.data }
+  }
+  return { code: ErrorCode.Internal, message: 'Internal error' }
+}
+
+/** "/constraints/2" → "constraints[2]", "/metadata/a" → "metadata.a" */
+export function fieldName(pointer: string): string {
+  return pointer
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('')
+}
+
+/** A failure recorded in the log (DecompositionFailed) travelling back to the client with its code. */
+export class RecordedFailureError extends DecomposerError {
+  readonly code: ErrorCode
+  constructor(code: number, message: string, data?: unknown) {
+    super(message, data === undefined ? undefined : typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : { detail: data })
+    this.code = code as ErrorCode
+  }
+}

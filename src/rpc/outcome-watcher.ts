@@ -1,0 +1,134 @@
+// Lets an RPC call wait for its decomposition's outcome. Each instance follows the decomposition
+// events with one ordered (ephemeral) consumer starting at "new"; calls register before they append,
+// so no outcome can slip between the append and the wait. An outcome is Persisted (with the Sampled
+// event seen earlier, or fetched by sequence) or Failed.
+import { DeliverPolicy } from '@nats-io/jetstream'
+import type { ConsumerMessages } from '@nats-io/jetstream'
+import type { Logger } from '../log.js'
+import type { DecompositionFailed, DecompositionSampled, DomainEvent } from '../domain/events.js'
+import { decodeEvent } from '../store/event-store.js'
+import type { EventStore, StoredEvent } from '../store/event-store.js'
+
+export type Outcome = { kind: 'persisted'; sampled: DecompositionSampled } | { kind: 'failed'; failed: DecompositionFailed }
+
+interface Waiter {
+  sampled?: DecompositionSampled
+  resolve(o: Outcome): void
+  reject(err: unknown): void
+}
+
+export interface Watch {
+  outcome: Promise<Outcome>
+  /** Settle from events read directly from the log (a duplicate request joining late). */
+  settleFrom(events: readonly StoredEvent[]): void
+  cancel(): void
+}
+
+export class OutcomeWatcher {
+  private readonly waiters = new Map<string, Waiter>()
+  private messages: ConsumerMessages | undefined
+  private stopped = false
+  private loop: Promise<void> | undefined
+
+  private constructor(
+    private readonly store: EventStore,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(store: EventStore, log: Logger): Promise<OutcomeWatcher> {
+    const w = new OutcomeWatcher(store, log)
+    await w.subscribe()
+    return w
+  }
+
+  private async subscribe(): Promise<void> {
+    const consumer = await this.store.js.consumers.get(this.store.streamName, {
+      filter_subjects: this.store.filter('decomposition'),
+      deliver_policy: DeliverPolicy.New,
+    })
+    this.messages = await consumer.consume({ max_messages: 512 })
+    const messages = this.messages
+    this.loop = (async () => {
+      try {
+        for await (const m of messages) {
+          if (this.waiters.size === 0) continue
+          let event: DomainEvent
+          try {
+            event = decodeEvent(m.data)
+          } catch {
+            continue
+          }
+          void this.observe(event)
+        }
+      } catch (err) {
+        if (!this.stopped) this.log.warn('outcome watcher interrupted', { err: err as Error })
+      }
+    })()
+  }
+
+  private async observe(event: DomainEvent): Promise<void> {
+    if (!('decompositionId' in event)) return
+    const w = this.waiters.get(event.decompositionId)
+    if (!w) return
+    try {
+      if (event.type === 'DecompositionSampled') w.sampled = event
+      else if (event.type === 'DecompositionFailed') w.resolve({ kind: 'failed', failed: event })
+      else if (event.type === 'DecompositionPersisted' || event.type === 'SubtasksReleased') {
+        let sampled = w.sampled
+        if (!sampled && event.type === 'DecompositionPersisted') {
+          const s = await this.store.get(event.sampledSeq)
+          if (s?.event.type === 'DecompositionSampled') sampled = s.event
+        }
+        if (sampled) w.resolve({ kind: 'persisted', sampled })
+      }
+    } catch (err) {
+      w.reject(err)
+    }
+  }
+
+  watch(decompositionId: string): Watch {
+    let settled = false
+    let waiter!: Waiter
+    const outcome = new Promise<Outcome>((resolve, reject) => {
+      waiter = {
+        resolve: (o) => {
+          if (settled) return
+          settled = true
+          this.waiters.delete(decompositionId)
+          resolve(o)
+        },
+        reject: (e) => {
+          if (settled) return
+          settled = true
+          this.waiters.delete(decompositionId)
+          reject(e)
+        },
+      }
+    })
+    this.waiters.set(decompositionId, waiter)
+    return {
+      outcome,
+      settleFrom: (events) => {
+        for (const { event } of events) {
+          if (event.type === 'DecompositionSampled') waiter.sampled = event
+          if (event.type === 'DecompositionFailed') waiter.resolve({ kind: 'failed', failed: event })
+          if ((event.type === 'DecompositionPersisted' || event.type === 'SubtasksReleased') && waiter.sampled) {
+            waiter.resolve({ kind: 'persisted', sampled: waiter.sampled })
+          }
+        }
+      },
+      cancel: () => {
+        settled = true
+        this.waiters.delete(decompositionId)
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true
+    this.messages?.stop()
+    await this.loop
+    for (const w of this.waiters.values()) w.reject(new Error('service shutting down'))
+    this.waiters.clear()
+  }
+}

@@ -1,0 +1,165 @@
+// task.create, task.decompose (and its deprecated alias swarm.decompose), task.get_decomposition.
+import { createHash } from 'node:crypto'
+import { ConflictError, NotFoundError, RecordedFailureError, SamplingTimeoutError, WrongLastSequenceError } from '../errors.js'
+import { decide, initialState } from '../domain/decomposition.js'
+import type { Decomposition } from '../domain/decomposition-schema.js'
+import type { DecompositionSampled, TaskCreated } from '../domain/events.js'
+import { decompositionId } from '../domain/ids.js'
+import { resolveSessionId } from '../domain/session.js'
+import { activeSpecialists } from '../domain/specialists.js'
+import { latestDecompositionAttachment, pgCall } from '../store/postgres.js'
+import type { DecompositionAttachment } from '../projectors/postgres-projector.js'
+import type { RequestContext } from './dispatcher.js'
+import type { MethodDeps } from './method-deps.js'
+import { TaskCreateParams, TaskDecomposeParams, TaskRefParams, parseParams } from './params.js'
+import { ensureTaskExists } from './task-lookup.js'
+
+export interface DecomposeResult {
+  taskId: string
+  subtaskCount: number
+  decomposition: Decomposition
+  attachmentKey: string
+}
+
+export function taskMethods(deps: MethodDeps) {
+  async function create(raw: unknown, ctx: RequestContext) {
+    const p = parseParams(TaskCreateParams, raw)
+    const taskId = p.taskId ?? `t-${deps.now().toString(36)}-${deps.random()}`
+    const event: TaskCreated = {
+      type: 'TaskCreated',
+      v: 1,
+      taskId,
+      title: p.title.trim(),
+      description: p.description ?? '',
+      priority: p.priority ?? 50,
+      metadata: p.metadata ?? {},
+      ...((p.sessionId ?? ctx.sessionId) ? { sessionId: (p.sessionId ?? ctx.sessionId)! } : {}),
+      createdBy: ctx.clientId ?? deps.config.instanceId,
+      createdAt: deps.now(),
+    }
+    // Same params retried (inside the duplicate window) → the same answer; a different task under
+    // an existing id → conflict.
+    const fingerprint = hash([taskId, event.title, event.description, event.priority, event.metadata])
+    try {
+      await deps.store.append(deps.store.taskSubject(taskId), event, { msgId: `task:${taskId}:${fingerprint}`, expectedLastSeq: 0 })
+    } catch (err) {
+      if (err instanceof WrongLastSequenceError) throw new ConflictError(`Task ${taskId} already exists`, { field: 'taskId', taskId })
+      throw err
+    }
+    return {
+      taskId,
+      title: event.title,
+      description: event.description,
+      priority: event.priority,
+      createdAt: new Date(event.createdAt).toISOString(),
+    }
+  }
+
+  async function decompose(raw: unknown, ctx: RequestContext): Promise<DecomposeResult> {
+    const p = parseParams(TaskDecomposeParams, raw)
+    await ensureTaskExists(deps, p.taskId)
+    const sessionId = resolveSessionId({
+      paramSessionId: p.sessionId,
+      headerSessionId: ctx.sessionId,
+      clientId: ctx.clientId,
+      instanceId: deps.config.instanceId,
+    })
+    const clientId = ctx.clientId ?? sessionId
+    const now = deps.now()
+    // An Idempotency-Key makes the decomposition id deterministic: a retry appends the same
+    // Requested event (a duplicate) and joins the original decomposition.
+    const id = ctx.idempotencyKey
+      ? `d-${hash([clientId, ctx.idempotencyKey]).slice(0, 32)}`
+      : decompositionId(now, deps.random())
+    const [requested] = decide(
+      {
+        type: 'RequestDecomposition',
+        request: {
+          decompositionId: id,
+          taskId: p.taskId,
+          task: p.task.trim(),
+          priority: p.priority ?? 50,
+          constraints: p.constraints ?? [],
+          sessionId,
+          clientId,
+          ...(p.metadata ? { metadata: p.metadata } : {}),
+          specialists: activeSpecialists([]),
+          requestedBy: deps.config.instanceId,
+          requestedAt: now,
+        },
+      },
+      initialState(),
+    )
+    const subject = deps.store.decompositionSubject(id)
+    const watch = deps.watcher.watch(id)
+    try {
+      let joined = false
+      try {
+        const ack = await deps.store.append(subject, requested!, { msgId: `requested:${id}`, expectedLastSeq: 0 })
+        joined = ack.duplicate
+      } catch (err) {
+        if (!(err instanceof WrongLastSequenceError)) throw err
+        joined = true
+      }
+      if (joined) watch.settleFrom(await deps.store.readAggregate(subject))
+      const outcome = await withTimeout(watch.outcome, deps.config.replyTimeoutMs, () =>
+        new SamplingTimeoutError(`Decomposition ${id} did not complete within ${deps.config.replyTimeoutMs} ms`, { decompositionId: id }),
+      )
+      if (outcome.kind === 'failed') throw failureError(outcome.failed.error)
+      return resultOf(outcome.sampled)
+    } finally {
+      watch.cancel()
+    }
+  }
+
+  async function getDecomposition(raw: unknown) {
+    const p = parseParams(TaskRefParams, raw)
+    await ensureTaskExists(deps, p.taskId)
+    const row = await pgCall(() => latestDecompositionAttachment(deps.db, p.taskId))
+    if (!row) throw new NotFoundError(`No decomposition found for task ${p.taskId}`, { field: 'taskId', taskId: p.taskId })
+    const v = row.value as DecompositionAttachment
+    return {
+      taskId: p.taskId,
+      subtaskCount: v.subtaskCount,
+      decomposition: {
+        subtasks: v.subtasks.map(({ status: _status, ...s }) => s),
+        executionStrategy: v.strategy,
+        totalComplexity: v.totalComplexity,
+        reasoning: v.reasoning,
+        architecturalConsiderations: v.architecturalConsiderations ?? [],
+      },
+      attachmentKey: row.key,
+      decomposedAt: v.decomposedAt,
+      decomposedBy: v.decomposedBy,
+      sessionId: v.sessionId,
+    }
+  }
+
+  return {
+    'task.create': create,
+    'task.decompose': decompose,
+    'swarm.decompose': decompose,
+    'task.get_decomposition': getDecomposition,
+  }
+}
+
+export function resultOf(s: DecompositionSampled): DecomposeResult {
+  return { taskId: s.taskId, subtaskCount: s.decomposition.subtasks.length, decomposition: s.decomposition, attachmentKey: s.attachmentKey }
+}
+
+function failureError(e: { code: number; message: string; data?: unknown }): RecordedFailureError {
+  return new RecordedFailureError(e.code, e.message, e.data)
+}
+
+function hash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex')
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(onTimeout()), ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
+}

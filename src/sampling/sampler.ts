@@ -1,0 +1,79 @@
+// One small interface for every LLM provider (and the offline planner), plus the orchestration
+// around it: the provider's output always passes acceptDecomposition; an invalid sample gets one
+// repair round where the provider supports it, then fails with the validation details.
+import { InvalidDecompositionError, SamplingTimeoutError } from '../errors.js'
+import type { FieldIssue } from '../errors.js'
+import { acceptDecomposition } from '../domain/accept-decomposition.js'
+import type { Decomposition } from '../domain/decomposition-schema.js'
+import type { SamplerInfo } from '../domain/events.js'
+
+export interface SamplingRequest {
+  sessionId: string
+  task: string
+  priority: number
+  constraints: readonly string[]
+  specialists: readonly string[]
+  /** Validation errors of the previous answer, for the repair round. */
+  repair?: { previous: unknown; issues: FieldIssue[] }
+}
+
+export interface SampleResult {
+  /** The provider's answer, unvalidated. */
+  output: unknown
+  model?: string
+  promptVersion?: string
+  usage?: { inputTokens?: number; outputTokens?: number }
+}
+
+export interface Sampler {
+  readonly name: string
+  /** Providers that can take validation errors back (LLMs) get one repair round. */
+  readonly repairable: boolean
+  sample(request: SamplingRequest, signal: AbortSignal): Promise<SampleResult>
+}
+
+export interface SampledOutcome {
+  decomposition: Decomposition
+  info: SamplerInfo
+}
+
+export async function sampleDecomposition(
+  sampler: Sampler,
+  request: SamplingRequest,
+  opts: { timestampMs: number; maxSubtasks: number; timeoutMs: number; now: () => number },
+): Promise<SampledOutcome> {
+  const started = opts.now()
+  const signal = AbortSignal.timeout(opts.timeoutMs)
+  const run = async (req: SamplingRequest) => {
+    try {
+      return await sampler.sample(req, signal)
+    } catch (err) {
+      if (signal.aborted) throw new SamplingTimeoutError(`Sampling timed out after ${opts.timeoutMs} ms`, { provider: sampler.name })
+      throw err
+    }
+  }
+  let result = await run(request)
+  const acceptOpts = { timestampMs: opts.timestampMs, activeSpecialists: request.specialists, maxSubtasks: opts.maxSubtasks }
+  let accepted = acceptDecomposition(result.output, acceptOpts)
+  if (!accepted.ok && sampler.repairable) {
+    result = await run({ ...request, repair: { previous: result.output, issues: accepted.issues } })
+    accepted = acceptDecomposition(result.output, acceptOpts)
+  }
+  if (!accepted.ok) {
+    throw new InvalidDecompositionError(`The ${sampler.name} sampler produced an invalid decomposition: ${accepted.issues[0]?.message ?? ''}`, {
+      provider: sampler.name,
+      issues: accepted.issues,
+    })
+  }
+  return {
+    decomposition: accepted.decomposition,
+    info: {
+      provider: sampler.name,
+      ...(result.model ? { model: result.model } : {}),
+      ...(result.promptVersion ? { promptVersion: result.promptVersion } : {}),
+      ...(result.usage ? { usage: result.usage } : {}),
+      latencyMs: opts.now() - started,
+      ...(accepted.notes.length > 0 ? { notes: accepted.notes } : {}),
+    },
+  }
+}

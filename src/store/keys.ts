@@ -1,0 +1,25 @@
+// Every Redis key the service touches, computed from one prefix. With the default prefix `cb:` these
+// are the contract keys of the spec; tests use their own prefix so suites never collide.
+
+export interface Keys {
+  prefix: string
+  task(taskId: string): string
+  decomposition(taskId: string): string
+  subtask(subtaskId: string): string
+  queue(specialist: string): string
+  instance(instanceId: string): string
+  /** Cluster-wide claim of a decomposition timestamp, so `st-<ms>-<n>` ids never repeat. */
+  timestampClaim(ms: number): string
+}
+
+export function keys(prefix: string): Keys {
+  return {
+    prefix,
+    task: (id) => `${prefix}task:${id}`,
+    decomposition: (taskId) => `${prefix}decomposition:${taskId}`,
+    subtask: (id) => `${prefix}subtask:${id}`,
+    queue: (specialist) => `${prefix}queue:specialist:${specialist}`,
+    instance: (id) => `${prefix}instance:${id}`,
+    timestampClaim: (ms) => `${prefix}ids:ts:${ms}`,
+  }
+}

@@ -1,0 +1,95 @@
+// Redis adapter: connection with a clear failure, and the atomic scripts the projector and the
+// sampler worker need. Each script is idempotent by construction, so a redelivered or replayed
+// event changes nothing the first delivery did not.
+import { Redis } from 'ioredis'
+import { StorageError } from '../errors.js'
+
+export function connectRedis(url: string, opts: { lazy?: boolean } = {}): Redis {
+  return new Redis(url, {
+    lazyConnect: opts.lazy ?? true,
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    // Back off up to 2 s between reconnect attempts; never give up (outages end).
+    retryStrategy: (times) => Math.min(times * 100, 2000),
+  })
+}
+
+/** Connects and pings once; a down Redis becomes one clear StorageError naming the URL. */
+export async function openRedis(url: string): Promise<Redis> {
+  const redis = connectRedis(url)
+  try {
+    await redis.connect()
+    await redis.ping()
+  } catch (err) {
+    redis.disconnect()
+    throw new StorageError(`Redis is not reachable at ${url} (${(err as Error).message})`, { store: 'redis' }, { cause: err })
+  }
+  return redis
+}
+
+/** Runs a Redis call, turning a connection failure into StorageError (retryable). */
+export async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    throw new StorageError('Redis unavailable', { store: 'redis' }, { cause: err })
+  }
+}
+
+/**
+ * Create-if-absent of a hash: HSET only when the key does not exist, so a later status change
+ * (claimed, completed) is never reset by a redelivered creation event.
+ * KEYS[1] hash; ARGV field/value pairs.
+ */
+export const hsetIfAbsentScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1`
+
+/**
+ * Newest-wins write of the decomposition cache: a task decomposed twice keeps the later one even
+ * when events are applied out of order, and the expiry is absolute (EXPIREAT) so a replay gives
+ * the same expiry. KEYS[1] hash; ARGV[1] timestamp ms, ARGV[2] expire-at seconds, then pairs.
+ */
+export const hsetNewestScript = `
+local current = redis.call('HGET', KEYS[1], 'timestamp')
+if current and tonumber(current) > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIREAT', KEYS[1], ARGV[2])
+return 1`
+
+/**
+ * Queue a released subtask unless it has moved past pending (claimed or done): a redelivered
+ * release must not put claimed work back. KEYS[1] queue, KEYS[2] subtask hash; ARGV score, member.
+ */
+export const enqueueIfPendingScript = `
+local status = redis.call('HGET', KEYS[2], 'status')
+if status and status ~= 'pending' then return 0 end
+return redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])`
+
+/** Claims a key for a given owner; the same owner claiming again succeeds (retries after a crash). */
+export const claimScript = `
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] then return 1 end
+if owner then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`
+
+export interface ProjectionCommands {
+  hsetIfAbsent(key: string, ...fieldValues: string[]): Promise<number>
+  hsetNewest(key: string, timestampMs: string, expireAtSeconds: string, ...fieldValues: string[]): Promise<number>
+  enqueueIfPending(queueKey: string, subtaskKey: string, score: string, member: string): Promise<number>
+  claim(key: string, owner: string, ttlMs: string): Promise<number>
+}
+
+/** Registers the scripts as commands (EVALSHA with automatic fallback to EVAL). */
+export function defineProjectionCommands(redis: Redis): Redis & ProjectionCommands {
+  const r = redis as Redis & Partial<ProjectionCommands>
+  if (!r.hsetIfAbsent) {
+    redis.defineCommand('hsetIfAbsent', { numberOfKeys: 1, lua: hsetIfAbsentScript })
+    redis.defineCommand('hsetNewest', { numberOfKeys: 1, lua: hsetNewestScript })
+    redis.defineCommand('enqueueIfPending', { numberOfKeys: 2, lua: enqueueIfPendingScript })
+    redis.defineCommand('claim', { numberOfKeys: 1, lua: claimScript })
+  }
+  return redis as Redis & ProjectionCommands
+}

@@ -1,0 +1,97 @@
+// Process manager: DecompositionRequested → sample → DecompositionSampled (or DecompositionFailed).
+// Safe on many instances and after a crash: the append expects the Requested event to be the
+// aggregate's last, so only one sample is ever recorded.
+import type { JsMsg } from '@nats-io/jetstream'
+import type { Redis } from 'ioredis'
+import { DecomposerError, StorageError } from '../errors.js'
+import type { Logger } from '../log.js'
+import { decide, fold } from '../domain/decomposition.js'
+import type { StoredEvent, EventStore } from '../store/event-store.js'
+import type { Keys } from '../store/keys.js'
+import type { ProjectionCommands } from '../store/redis.js'
+import { redisCall } from '../store/redis.js'
+import { sampleDecomposition } from '../sampling/sampler.js'
+import type { Sampler } from '../sampling/sampler.js'
+import { appendStep } from './append-step.js'
+
+export interface SamplerWorkerDeps {
+  store: EventStore
+  redis: Redis & ProjectionCommands
+  keys: Keys
+  sampler: Sampler
+  instanceId: string
+  samplingTimeoutMs: number
+  maxSubtasks: number
+  now: () => number
+  log: Logger
+}
+
+export function samplerWorker(deps: SamplerWorkerDeps) {
+  const claimTimestamp = timestampClaimer(deps)
+  return async function handle(stored: StoredEvent, msg?: JsMsg): Promise<void> {
+    const event = stored.event
+    if (event.type !== 'DecompositionRequested') return
+    const state = fold([event])
+    // Keep the message ours while a slow LLM thinks (ack wait is shorter than the sampling timeout).
+    const heartbeat = msg ? setInterval(() => msg.working(), 10_000) : undefined
+    try {
+      const timestamp = await claimTimestamp(event.decompositionId)
+      let next
+      try {
+        const sampled = await sampleDecomposition(
+          deps.sampler,
+          {
+            sessionId: event.sessionId,
+            task: event.task,
+            priority: event.priority,
+            constraints: event.constraints,
+            specialists: event.specialists,
+          },
+          { timestampMs: timestamp, maxSubtasks: deps.maxSubtasks, timeoutMs: deps.samplingTimeoutMs, now: deps.now },
+        )
+        next = decide(
+          { type: 'RecordSample', decomposition: sampled.decomposition, timestamp, decomposedBy: deps.instanceId, sampler: sampled.info },
+          state,
+        )
+      } catch (err) {
+        if (err instanceof StorageError || !(err instanceof DecomposerError)) throw err // transient: retry the event
+        deps.log.warn('decomposition failed', { decompositionId: event.decompositionId, code: err.code, err })
+        next = decide(
+          {
+            type: 'RecordFailure',
+            error: { code: err.code, message: err.message, ...(err.data ? { data: err.data } : {}) },
+            failedBy: deps.instanceId,
+            at: deps.now(),
+          },
+          state,
+        )
+      }
+      for (const e of next) {
+        await appendStep(deps.store, stored.subject, e, stored.seq, `${e.type}:${event.decompositionId}`)
+      }
+    } finally {
+      if (heartbeat) clearInterval(heartbeat)
+    }
+  }
+}
+
+/**
+ * Subtask ids are `st-<ms>-<n>`, so two decompositions must never share a timestamp, across all
+ * instances. Each decomposition claims its millisecond in Redis (the same decomposition may reclaim
+ * after a crash); a taken millisecond moves it to the next one. Claims live a day: far longer than
+ * any clock skew between instances.
+ */
+function timestampClaimer(deps: Pick<SamplerWorkerDeps, 'redis' | 'keys' | 'now'>) {
+  let last = 0
+  return async (owner: string): Promise<number> => {
+    let ms = Math.max(deps.now(), last + 1)
+    for (;;) {
+      const got = await redisCall(() => deps.redis.claim(deps.keys.timestampClaim(ms), owner, String(86_400_000)))
+      if (got === 1) {
+        last = Math.max(last, ms)
+        return ms
+      }
+      ms += 1
+    }
+  }
+}
