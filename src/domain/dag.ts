@@ -66,19 +66,25 @@ export function findCycle(nodes: readonly Node[]): string[] | undefined {
   return undefined
 }
 
-/** Kahn's algorithm, stable: among ready nodes the input order wins. Assumes a valid DAG. */
+/** Kahn's algorithm in rounds, O(V+E): each round takes every ready node, in input order. Assumes a valid DAG. */
 export function topologicalOrder(nodes: readonly Node[]): string[] {
-  const remaining = new Map(nodes.map((n) => [n.id, new Set(n.dependencies)]))
+  const index = new Map(nodes.map((n, i) => [n.id, i]))
+  const indegree = nodes.map((n) => new Set(n.dependencies).size)
+  const dependents: number[][] = nodes.map(() => [])
+  nodes.forEach((n, i) => {
+    for (const d of new Set(n.dependencies)) dependents[index.get(d)!]!.push(i)
+  })
   const order: string[] = []
-  while (remaining.size > 0) {
-    const ready = nodes.filter((n) => remaining.get(n.id)?.size === 0).map((n) => n.id)
-    if (ready.length === 0) throw new Error('topologicalOrder: graph has a cycle')
-    for (const id of ready) {
-      order.push(id)
-      remaining.delete(id)
+  let ready = nodes.map((_, i) => i).filter((i) => indegree[i] === 0)
+  while (ready.length > 0) {
+    const next: number[] = []
+    for (const i of ready) {
+      order.push(nodes[i]!.id)
+      for (const j of dependents[i]!) if (--indegree[j]! === 0) next.push(j)
     }
-    for (const set of remaining.values()) for (const id of ready) set.delete(id)
+    ready = next.sort((a, b) => a - b)
   }
+  if (order.length !== nodes.length) throw new Error('topologicalOrder: graph has a cycle')
   return order
 }
 

@@ -63,7 +63,8 @@ export function requestIdOf(item: unknown): JsonRpcId {
 }
 
 export function success(id: JsonRpcId, result: unknown): JsonRpcResponse {
-  return { jsonrpc: '2.0', result, id }
+  // A result member is mandatory on success; a handler returning nothing answers null.
+  return { jsonrpc: '2.0', result: result === undefined ? null : result, id }
 }
 
 export function failure(id: JsonRpcId, err: unknown): JsonRpcResponse {

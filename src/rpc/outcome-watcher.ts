@@ -25,7 +25,8 @@ export interface Watch {
 }
 
 export class OutcomeWatcher {
-  private readonly waiters = new Map<string, Waiter>()
+  /** Several calls may wait on one decomposition (retries with the same Idempotency-Key). */
+  private readonly waiters = new Map<string, Set<Waiter>>()
   private messages: ConsumerMessages | undefined
   private stopped = false
   private loop: Promise<void> | undefined
@@ -68,44 +69,53 @@ export class OutcomeWatcher {
 
   private async observe(event: DomainEvent): Promise<void> {
     if (!('decompositionId' in event)) return
-    const w = this.waiters.get(event.decompositionId)
-    if (!w) return
+    const set = this.waiters.get(event.decompositionId)
+    if (!set) return
     try {
-      if (event.type === 'DecompositionSampled') w.sampled = event
-      else if (event.type === 'DecompositionFailed') w.resolve({ kind: 'failed', failed: event })
+      let outcome: Outcome | undefined
+      if (event.type === 'DecompositionSampled') for (const w of set) w.sampled = event
+      else if (event.type === 'DecompositionFailed') outcome = { kind: 'failed', failed: event }
       else if (event.type === 'DecompositionPersisted' || event.type === 'SubtasksReleased') {
-        let sampled = w.sampled
+        let sampled = [...set].find((w) => w.sampled)?.sampled
         if (!sampled && event.type === 'DecompositionPersisted') {
           const s = await this.store.get(event.sampledSeq)
           if (s?.event.type === 'DecompositionSampled') sampled = s.event
         }
-        if (sampled) w.resolve({ kind: 'persisted', sampled })
+        if (sampled) outcome = { kind: 'persisted', sampled }
       }
+      if (outcome) for (const w of [...set]) w.resolve(outcome)
     } catch (err) {
-      w.reject(err)
+      for (const w of [...set]) w.reject(err)
     }
   }
 
   watch(decompositionId: string): Watch {
     let settled = false
     let waiter!: Waiter
+    const forget = () => {
+      const set = this.waiters.get(decompositionId)
+      set?.delete(waiter)
+      if (set?.size === 0) this.waiters.delete(decompositionId)
+    }
     const outcome = new Promise<Outcome>((resolve, reject) => {
       waiter = {
         resolve: (o) => {
           if (settled) return
           settled = true
-          this.waiters.delete(decompositionId)
+          forget()
           resolve(o)
         },
         reject: (e) => {
           if (settled) return
           settled = true
-          this.waiters.delete(decompositionId)
+          forget()
           reject(e)
         },
       }
     })
-    this.waiters.set(decompositionId, waiter)
+    const set = this.waiters.get(decompositionId) ?? new Set<Waiter>()
+    set.add(waiter)
+    this.waiters.set(decompositionId, set)
     return {
       outcome,
       settleFrom: (events) => {
@@ -119,7 +129,7 @@ export class OutcomeWatcher {
       },
       cancel: () => {
         settled = true
-        this.waiters.delete(decompositionId)
+        forget()
       },
     }
   }
@@ -128,7 +138,7 @@ export class OutcomeWatcher {
     this.stopped = true
     this.messages?.stop()
     await this.loop
-    for (const w of this.waiters.values()) w.reject(new Error('service shutting down'))
+    for (const set of this.waiters.values()) for (const w of [...set]) w.reject(new Error('service shutting down'))
     this.waiters.clear()
   }
 }

@@ -40,18 +40,24 @@ export function taskMethods(deps: MethodDeps) {
     // Same params retried (inside the duplicate window) → the same answer; a different task under
     // an existing id → conflict.
     const fingerprint = hash([taskId, event.title, event.description, event.priority, event.metadata])
+    let stored: TaskCreated = event
     try {
-      await deps.store.append(deps.store.taskSubject(taskId), event, { msgId: `task:${taskId}:${fingerprint}`, expectedLastSeq: 0 })
+      const ack = await deps.store.append(deps.store.taskSubject(taskId), event, { msgId: `task:${taskId}:${fingerprint}`, expectedLastSeq: 0 })
+      if (ack.duplicate) {
+        // A retry: answer with what the first request recorded.
+        const first = await deps.store.get(ack.seq)
+        if (first?.event.type === 'TaskCreated') stored = first.event
+      }
     } catch (err) {
       if (err instanceof WrongLastSequenceError) throw new ConflictError(`Task ${taskId} already exists`, { field: 'taskId', taskId })
       throw err
     }
     return {
       taskId,
-      title: event.title,
-      description: event.description,
-      priority: event.priority,
-      createdAt: new Date(event.createdAt).toISOString(),
+      title: stored.title,
+      description: stored.description,
+      priority: stored.priority,
+      createdAt: new Date(stored.createdAt).toISOString(),
     }
   }
 
