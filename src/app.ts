@@ -60,7 +60,13 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
   const nc = await connectNats(config.natsUrl, config.instanceId)
   let redis: Redis | undefined
   try {
-    redis = await openRedis(config.redisUrl)
+    let lastReport = 0
+    redis = await openRedis(config.redisUrl, (err) => {
+      // ioredis reconnects on its own; one line every 5 s at most while it is down.
+      if (Date.now() - lastReport < 5000) return
+      lastReport = Date.now()
+      log.warn('redis connection error; reconnecting', { err })
+    })
     const db = await migrate(config.databaseUrl, config.pgSchema)
     const store = await EventStore.open(nc, { streamName: config.streamName, subjectPrefix: eventSubjectPrefix(config) })
     log.debug('connected', { nats: config.natsUrl, redis: config.redisUrl, stream: config.streamName })

@@ -14,16 +14,27 @@ export function connectRedis(url: string, opts: { lazy?: boolean } = {}): Redis 
   })
 }
 
-/** Connects and pings once; a down Redis becomes one clear StorageError naming the URL. */
-export async function openRedis(url: string): Promise<Redis> {
+/**
+ * Connects and pings once; a down Redis becomes one clear StorageError naming the URL. Connection
+ * errors after that are reported through `onError` (ioredis keeps reconnecting by itself).
+ */
+export async function openRedis(url: string, onError: (err: Error) => void = () => undefined): Promise<Redis> {
   const redis = connectRedis(url)
+  let lastError: Error | undefined
+  let ready = false
+  redis.on('error', (err: Error) => {
+    lastError = err
+    if (ready) onError(err)
+  })
   try {
     await redis.connect()
     await redis.ping()
   } catch (err) {
     redis.disconnect()
-    throw new StorageError(`Redis is not reachable at ${url} (${(err as Error).message})`, { store: 'redis' }, { cause: err })
+    const reason = (lastError ?? (err as Error)).message
+    throw new StorageError(`Redis is not reachable at ${url} (${reason})`, { store: 'redis' }, { cause: err })
   }
+  ready = true
   return redis
 }
 
