@@ -24,6 +24,10 @@ import { republisher } from './projectors/republisher.js'
 import { samplerWorker } from './workers/sampler-worker.js'
 import { releaseManager } from './workers/release-manager.js'
 import { samplerByName } from './sampling/heuristic.js'
+import { createSamplingBreaker } from './sampling/breaker.js'
+import type { SamplingBreaker } from './sampling/breaker.js'
+import type { Sampler } from './sampling/sampler.js'
+import { systemMethods } from './rpc/system-methods.js'
 import { createDispatcher } from './rpc/dispatcher.js'
 import type { Dispatcher } from './rpc/dispatcher.js'
 import { OutcomeWatcher } from './rpc/outcome-watcher.js'
@@ -78,13 +82,20 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
   }
 }
 
-export async function startService(config: Config, log: Logger, opts: { now?: () => number } = {}): Promise<RunningService> {
+export interface ServiceOptions {
+  now?: () => number
+  /** Replaces the configured sampler (tests drive the breaker and timeout with their own). */
+  sampler?: Sampler
+}
+
+export async function startService(config: Config, log: Logger, opts: ServiceOptions = {}): Promise<RunningService> {
   const conn = await openConnections(config, log)
   const now = opts.now ?? Date.now
   const consumers: RunningConsumer[] = []
   let service: Service | undefined
   let watcher: OutcomeWatcher | undefined
   let dispatcher: Dispatcher | undefined
+  let breaker: SamplingBreaker | undefined
   const durable = (purpose: string) => `${config.streamName}_${purpose}`
   const { store } = conn
   try {
@@ -95,8 +106,10 @@ export async function startService(config: Config, log: Logger, opts: { now?: ()
       consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32 }, toPostgres, log))
     }
     if (config.roles.includes('sampler')) {
-      const sampler = samplerByName(config.samplers[0]!)
+      const sampler = opts.sampler ?? samplerByName(config.samplers[0]!)
+      breaker = createSamplingBreaker({ threshold: config.breakerThreshold, resetMs: config.breakerResetMs }, log)
       const work = samplerWorker({
+        breaker,
         store,
         redis: conn.redis,
         keys: conn.keys,
@@ -137,7 +150,7 @@ export async function startService(config: Config, log: Logger, opts: { now?: ()
         now,
         random: () => randomBytes(6).toString('hex'),
       }
-      const methods = { ...taskMethods(deps), ...attachmentMethods(deps) }
+      const methods = { ...taskMethods(deps), ...attachmentMethods(deps), ...systemMethods({ ...deps, instanceTtlMs: config.instanceTtlMs }) }
       dispatcher = createDispatcher(methods, log, { 'swarm.decompose': 'task.decompose' })
       service = await startRpcServer(
         conn.nc,
@@ -165,6 +178,7 @@ export async function startService(config: Config, log: Logger, opts: { now?: ()
       await service?.stop()
       await Promise.allSettled(consumers.map((c) => c.stop()))
       await watcher?.close()
+      breaker?.shutdown()
       await closeConnections(conn)
     },
   }

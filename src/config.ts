@@ -40,6 +40,14 @@ export const Config = Type.Object({
   replyTimeoutMs: Type.Integer({ minimum: 1, default: 330_000 }),
   decompositionTtlSeconds: Type.Integer({ minimum: 1, default: 604_800 }),
   maxSubtasks: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  /** Decompositions admitted per client per sliding minute, shared by all instances; 0 turns it off. */
+  rateLimitPerMinute: Type.Integer({ minimum: 0, default: 10 }),
+  /** Consecutive sampling failures that open the circuit breaker. */
+  breakerThreshold: Type.Integer({ minimum: 1, default: 3 }),
+  /** How long the breaker stays open before one trial call (half-open). */
+  breakerResetMs: Type.Integer({ minimum: 1, default: 60_000 }),
+  /** Specialist instances expire this long after their last heartbeat. */
+  instanceTtlMs: Type.Integer({ minimum: 1000, default: 30_000 }),
   logLevel: Type.Union(
     [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')],
     { default: 'info' },
@@ -64,6 +72,10 @@ const envNames: Record<keyof Config, string> = {
   replyTimeoutMs: 'REPLY_TIMEOUT_MS',
   decompositionTtlSeconds: 'DECOMPOSITION_TTL_SECONDS',
   maxSubtasks: 'MAX_SUBTASKS',
+  rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+  breakerThreshold: 'BREAKER_THRESHOLD',
+  breakerResetMs: 'BREAKER_RESET_MS',
+  instanceTtlMs: 'INSTANCE_TTL_MS',
   logLevel: 'LOG_LEVEL',
 }
 const listKeys = new Set<keyof Config>(['roles', 'samplers'])

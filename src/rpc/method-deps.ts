@@ -5,13 +5,14 @@ import type { Config } from '../config.js'
 import type { Logger } from '../log.js'
 import type { EventStore } from '../store/event-store.js'
 import type { Keys } from '../store/keys.js'
+import type { ProjectionCommands } from '../store/redis.js'
 import type { Db } from '../store/postgres.js'
 import type { OutcomeWatcher } from './outcome-watcher.js'
 
 export interface MethodDeps {
-  config: Pick<Config, 'instanceId' | 'replyTimeoutMs' | 'decompositionTtlSeconds'>
+  config: Pick<Config, 'instanceId' | 'replyTimeoutMs' | 'decompositionTtlSeconds' | 'rateLimitPerMinute' | 'instanceTtlMs'>
   store: EventStore
-  redis: Redis
+  redis: Redis & ProjectionCommands
   keys: Keys
   db: Db
   watcher: OutcomeWatcher

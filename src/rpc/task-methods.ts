@@ -1,18 +1,19 @@
 // task.create, task.decompose (and its deprecated alias swarm.decompose), task.get_decomposition.
 import { createHash } from 'node:crypto'
-import { ConflictError, NotFoundError, RecordedFailureError, SamplingTimeoutError, WrongLastSequenceError } from '../errors.js'
+import { ConflictError, ErrorCode, NotFoundError, RecordedFailureError, SamplingTimeoutError, WrongLastSequenceError } from '../errors.js'
 import { decide, initialState } from '../domain/decomposition.js'
 import type { Decomposition } from '../domain/decomposition-schema.js'
 import type { DecompositionSampled, TaskCreated } from '../domain/events.js'
 import { decompositionId } from '../domain/ids.js'
 import { resolveSessionId } from '../domain/session.js'
-import { activeSpecialists } from '../domain/specialists.js'
 import { latestDecompositionAttachment, pgCall } from '../store/postgres.js'
 import type { DecompositionAttachment } from '../projectors/postgres-projector.js'
 import type { RequestContext } from './dispatcher.js'
 import type { MethodDeps } from './method-deps.js'
 import { TaskCreateParams, TaskDecomposeParams, TaskRefParams, parseParams } from './params.js'
 import { ensureTaskExists } from './task-lookup.js'
+import { admit } from './rate-limit.js'
+import { currentSpecialists } from './system-methods.js'
 
 export interface DecomposeResult {
   taskId: string
@@ -61,7 +62,7 @@ export function taskMethods(deps: MethodDeps) {
     }
   }
 
-  async function decompose(raw: unknown, ctx: RequestContext): Promise<DecomposeResult> {
+  async function decompose(raw: unknown, ctx: RequestContext): Promise<DecomposeResult | FallbackResult> {
     const p = parseParams(TaskDecomposeParams, raw)
     await ensureTaskExists(deps, p.taskId)
     const sessionId = resolveSessionId({
@@ -72,6 +73,8 @@ export function taskMethods(deps: MethodDeps) {
     })
     const clientId = ctx.clientId ?? sessionId
     const now = deps.now()
+    await admit(deps, clientId, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
+    const specialists = await currentSpecialists(deps, now)
     // An Idempotency-Key makes the decomposition id deterministic: a retry appends the same
     // Requested event (a duplicate) and joins the original decomposition.
     const id = ctx.idempotencyKey
@@ -89,7 +92,7 @@ export function taskMethods(deps: MethodDeps) {
           sessionId,
           clientId,
           ...(p.metadata ? { metadata: p.metadata } : {}),
-          specialists: activeSpecialists([]),
+          specialists,
           requestedBy: deps.config.instanceId,
           requestedAt: now,
         },
@@ -111,7 +114,11 @@ export function taskMethods(deps: MethodDeps) {
       const outcome = await withTimeout(watch.outcome, deps.config.replyTimeoutMs, () =>
         new SamplingTimeoutError(`Decomposition ${id} did not complete within ${deps.config.replyTimeoutMs} ms`, { decompositionId: id }),
       )
-      if (outcome.kind === 'failed') throw failureError(outcome.failed.error)
+      if (outcome.kind === 'failed') {
+        // The spec's fallback while the sampling circuit is open: an empty decomposition, nothing persisted.
+        if (outcome.failed.error.code === ErrorCode.CircuitOpen) return fallbackResult(p.taskId)
+        throw failureError(outcome.failed.error)
+      }
       return resultOf(outcome.sampled)
     } finally {
       watch.cancel()
@@ -146,6 +153,20 @@ export function taskMethods(deps: MethodDeps) {
     'task.decompose': decompose,
     'swarm.decompose': decompose,
     'task.get_decomposition': getDecomposition,
+  }
+}
+
+export interface FallbackResult extends Omit<DecomposeResult, 'attachmentKey'> {
+  attachmentKey: null
+}
+
+/** The spec's circuit-breaker fallback. */
+export function fallbackResult(taskId: string): FallbackResult {
+  return {
+    taskId,
+    subtaskCount: 0,
+    decomposition: { subtasks: [], executionStrategy: 'parallel', totalComplexity: 0, reasoning: 'Service temporarily unavailable', architecturalConsiderations: [] },
+    attachmentKey: null,
   }
 }
 

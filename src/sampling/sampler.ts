@@ -43,37 +43,49 @@ export async function sampleDecomposition(
   opts: { timestampMs: number; maxSubtasks: number; timeoutMs: number; now: () => number },
 ): Promise<SampledOutcome> {
   const started = opts.now()
-  const signal = AbortSignal.timeout(opts.timeoutMs)
-  const run = async (req: SamplingRequest) => {
-    try {
-      return await sampler.sample(req, signal)
-    } catch (err) {
-      if (signal.aborted) throw new SamplingTimeoutError(`Sampling timed out after ${opts.timeoutMs} ms`, { provider: sampler.name })
-      throw err
+  // The timeout aborts the provider call (its signal) and, should a provider ignore the signal,
+  // still ends the wait: a hung provider can never hang the worker.
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(), opts.timeoutMs)
+  const timedOut = new Promise<never>((_, reject) =>
+    controller.signal.addEventListener(
+      'abort',
+      () => reject(new SamplingTimeoutError(`Sampling timed out after ${opts.timeoutMs} ms`, { provider: sampler.name, timeoutMs: opts.timeoutMs })),
+      { once: true },
+    ),
+  )
+  timedOut.catch(() => undefined)
+  const run = (req: SamplingRequest) => Promise.race([sampler.sample(req, controller.signal), timedOut])
+  try {
+    return await sampleWith(run)
+  } finally {
+    clearTimeout(timer)
+  }
+
+  async function sampleWith(run: (req: SamplingRequest) => Promise<SampleResult>): Promise<SampledOutcome> {
+    let result = await run(request)
+    const acceptOpts = { timestampMs: opts.timestampMs, activeSpecialists: request.specialists, maxSubtasks: opts.maxSubtasks }
+    let accepted = acceptDecomposition(result.output, acceptOpts)
+    if (!accepted.ok && sampler.repairable) {
+      result = await run({ ...request, repair: { previous: result.output, issues: accepted.issues } })
+      accepted = acceptDecomposition(result.output, acceptOpts)
     }
-  }
-  let result = await run(request)
-  const acceptOpts = { timestampMs: opts.timestampMs, activeSpecialists: request.specialists, maxSubtasks: opts.maxSubtasks }
-  let accepted = acceptDecomposition(result.output, acceptOpts)
-  if (!accepted.ok && sampler.repairable) {
-    result = await run({ ...request, repair: { previous: result.output, issues: accepted.issues } })
-    accepted = acceptDecomposition(result.output, acceptOpts)
-  }
-  if (!accepted.ok) {
-    throw new InvalidDecompositionError(`The ${sampler.name} sampler produced an invalid decomposition: ${accepted.issues[0]?.message ?? ''}`, {
-      provider: sampler.name,
-      issues: accepted.issues,
-    })
-  }
-  return {
-    decomposition: accepted.decomposition,
-    info: {
-      provider: sampler.name,
-      ...(result.model ? { model: result.model } : {}),
-      ...(result.promptVersion ? { promptVersion: result.promptVersion } : {}),
-      ...(result.usage ? { usage: result.usage } : {}),
-      latencyMs: opts.now() - started,
-      ...(accepted.notes.length > 0 ? { notes: accepted.notes } : {}),
-    },
+    if (!accepted.ok) {
+      throw new InvalidDecompositionError(`The ${sampler.name} sampler produced an invalid decomposition: ${accepted.issues[0]?.message ?? ''}`, {
+        provider: sampler.name,
+        issues: accepted.issues,
+      })
+    }
+    return {
+      decomposition: accepted.decomposition,
+      info: {
+        provider: sampler.name,
+        ...(result.model ? { model: result.model } : {}),
+        ...(result.promptVersion ? { promptVersion: result.promptVersion } : {}),
+        ...(result.usage ? { usage: result.usage } : {}),
+        latencyMs: opts.now() - started,
+        ...(accepted.notes.length > 0 ? { notes: accepted.notes } : {}),
+      },
+    }
   }
 }

@@ -8,6 +8,10 @@ export interface Keys {
   subtask(subtaskId: string): string
   queue(specialist: string): string
   instance(instanceId: string): string
+  /** Registered specialist instances, scored by expiry (ms), for lookups without SCAN. */
+  instances: string
+  /** Sliding-window rate limit of one client. */
+  rateLimit(clientId: string): string
   /** Cluster-wide claim of a decomposition timestamp, so `st-<ms>-<n>` ids never repeat. */
   timestampClaim(ms: number): string
 }
@@ -20,6 +24,8 @@ export function keys(prefix: string): Keys {
     subtask: (id) => `${prefix}subtask:${id}`,
     queue: (specialist) => `${prefix}queue:specialist:${specialist}`,
     instance: (id) => `${prefix}instance:${id}`,
+    instances: `${prefix}instances`,
+    rateLimit: (clientId) => `${prefix}ratelimit:decompose:${clientId}`,
     timestampClaim: (ms) => `${prefix}ids:ts:${ms}`,
   }
 }

@@ -86,7 +86,26 @@ if owner then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
 
+/**
+ * Sliding-window admission: drops entries older than the window, admits when fewer than `limit`
+ * remain, and otherwise answers how long until the oldest leaves. Atomic, so concurrent requests
+ * from several instances cannot slip past. KEYS[1] zset; ARGV now ms, window ms, limit, member.
+ * Returns {1, 0} when admitted, {0, retryAfterMs} when refused.
+ */
+export const slidingWindowScript = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tonumber(oldest[2]) + window - now}
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window)
+return {1, 0}`
+
 export interface ProjectionCommands {
+  slidingWindow(key: string, nowMs: string, windowMs: string, limit: string, member: string): Promise<[number, number]>
   hsetIfAbsent(key: string, ...fieldValues: string[]): Promise<number>
   hsetNewest(key: string, timestampMs: string, expireAtSeconds: string, ...fieldValues: string[]): Promise<number>
   enqueueIfPending(queueKey: string, subtaskKey: string, score: string, member: string): Promise<number>
@@ -101,6 +120,7 @@ export function defineProjectionCommands(redis: Redis): Redis & ProjectionComman
     redis.defineCommand('hsetNewest', { numberOfKeys: 1, lua: hsetNewestScript })
     redis.defineCommand('enqueueIfPending', { numberOfKeys: 2, lua: enqueueIfPendingScript })
     redis.defineCommand('claim', { numberOfKeys: 1, lua: claimScript })
+    redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: slidingWindowScript })
   }
   return redis as Redis & ProjectionCommands
 }

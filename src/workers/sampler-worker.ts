@@ -3,7 +3,7 @@
 // aggregate's last, so only one sample is ever recorded.
 import type { JsMsg } from '@nats-io/jetstream'
 import type { Redis } from 'ioredis'
-import { DecomposerError, StorageError } from '../errors.js'
+import { DecomposerError, InternalError, StorageError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { decide, fold } from '../domain/decomposition.js'
 import type { StoredEvent, EventStore } from '../store/event-store.js'
@@ -12,6 +12,7 @@ import type { ProjectionCommands } from '../store/redis.js'
 import { redisCall } from '../store/redis.js'
 import { sampleDecomposition } from '../sampling/sampler.js'
 import type { Sampler } from '../sampling/sampler.js'
+import type { SamplingBreaker } from '../sampling/breaker.js'
 import { appendStep } from './append-step.js'
 
 export interface SamplerWorkerDeps {
@@ -19,6 +20,7 @@ export interface SamplerWorkerDeps {
   redis: Redis & ProjectionCommands
   keys: Keys
   sampler: Sampler
+  breaker: SamplingBreaker
   instanceId: string
   samplingTimeoutMs: number
   maxSubtasks: number
@@ -38,7 +40,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
       const timestamp = await claimTimestamp(event.decompositionId)
       let next
       try {
-        const sampled = await sampleDecomposition(
+        const sampled = await deps.breaker.run(() => sampleDecomposition(
           deps.sampler,
           {
             sessionId: event.sessionId,
@@ -48,13 +50,16 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
             specialists: event.specialists,
           },
           { timestampMs: timestamp, maxSubtasks: deps.maxSubtasks, timeoutMs: deps.samplingTimeoutMs, now: deps.now },
-        )
+        ))
         next = decide(
           { type: 'RecordSample', decomposition: sampled.decomposition, timestamp, decomposedBy: deps.instanceId, sampler: sampled.info },
           state,
         )
-      } catch (err) {
-        if (err instanceof StorageError || !(err instanceof DecomposerError)) throw err // transient: retry the event
+      } catch (caught) {
+        // A store outage is transient: the event is retried. Anything the sampler itself threw is
+        // recorded as the decomposition's outcome (and counted by the breaker); never a blind retry.
+        if (caught instanceof StorageError) throw caught
+        const err = caught instanceof DecomposerError ? caught : new InternalError(`Sampling failed: ${(caught as Error)?.message ?? String(caught)}`)
         deps.log.warn('decomposition failed', { decompositionId: event.decompositionId, code: err.code, err })
         next = decide(
           {

@@ -12,7 +12,7 @@ import type { Config } from '../../src/config.js'
 import { createDb } from '../../src/store/postgres.js'
 import { silentLogger } from '../../src/log.js'
 import { startService } from '../../src/app.js'
-import type { RunningService } from '../../src/app.js'
+import type { RunningService, ServiceOptions } from '../../src/app.js'
 
 export function uniqueName(label: string): string {
   return `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 12)}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
@@ -30,6 +30,8 @@ export function testConfig(label: string, overrides: Partial<Config> = {}): Conf
     instanceId: `test-${name}`,
     logLevel: 'silent',
     replyTimeoutMs: 15_000,
+    // suites make many decompositions from one client; the rate-limit test sets its own limit
+    rateLimitPerMinute: 0,
     ...overrides,
   })
 }
@@ -71,9 +73,9 @@ export interface TestService extends AsyncDisposable {
   dispose(): Promise<void>
 }
 
-export async function startTestService(label: string, overrides: Partial<Config> = {}): Promise<TestService> {
+export async function startTestService(label: string, overrides: Partial<Config> = {}, opts: ServiceOptions = {}): Promise<TestService> {
   const config = testConfig(label, overrides)
-  const service = await startService(config, silentLogger)
+  const service = await startService(config, silentLogger, opts)
   const client = await connect({ servers: config.natsUrl, name: `test-client-${label}` })
   const redis = new Redis(config.redisUrl)
   const dispose = async () => {
