@@ -10,7 +10,7 @@ import type { Config } from '../config.js'
 import { DecomposerError, StorageError } from '../errors.js'
 import { createLogger } from '../log.js'
 import { connectNats, startService } from '../app.js'
-import { migrate } from '../store/postgres.js'
+import { migrate, redactUrl } from '../store/postgres.js'
 import { call } from './rpc-client.js'
 import type { RpcReply } from './rpc-client.js'
 import { formatDecomposition } from './format.js'
@@ -167,16 +167,6 @@ function report(reply: RpcReply, json: boolean, pretty: (result: unknown) => str
 function fail(message: string, code = 1): number {
   process.stderr.write(`decomposer: ${message}\n`)
   return code
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return url
-  }
 }
 
 main(process.argv.slice(2)).then(

@@ -4,7 +4,7 @@
 // 10071 becomes WrongLastSequenceError here and nowhere else).
 import { Compile } from 'typebox/compile'
 import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream'
-import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
+import type { DirectMsgRequest, JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { PoisonEventError, StorageError, WrongLastSequenceError } from '../errors.js'
 import { DomainEvent } from '../domain/events.js'
@@ -108,43 +108,33 @@ export class EventStore {
 
   /** The last event on an aggregate's subject, or undefined when it has none. */
   async last(subject: string): Promise<StoredEvent | undefined> {
-    try {
-      const m = await this.jsm.direct.getMessage(this.streamName, { last_by_subj: subject })
-      return m ? decodeStored(m) : undefined
-    } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === 10037) return undefined // no message found
-      throw new StorageError('Event log unavailable: read failed', { store: 'jetstream' }, { cause: err })
-    }
+    const m = await this.direct({ last_by_subj: subject })
+    return m ? decodeStored(m) : undefined
   }
 
   /** One event by stream sequence. */
   async get(seq: number): Promise<StoredEvent | undefined> {
-    try {
-      const m = await this.jsm.direct.getMessage(this.streamName, { seq })
-      return m ? decodeStored(m) : undefined
-    } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === 10037) return undefined
-      throw new StorageError('Event log unavailable: read failed', { store: 'jetstream' }, { cause: err })
-    }
+    const m = await this.direct({ seq })
+    return m ? decodeStored(m) : undefined
   }
 
   /** Every event of one aggregate, in order. Aggregates are short (a handful of events). */
   async readAggregate(subject: string): Promise<StoredEvent[]> {
     const out: StoredEvent[] = []
-    let seq = 0
-    for (;;) {
-      let m: StoredMsg | null
-      try {
-        m = await this.jsm.direct.getMessage(this.streamName, { seq: seq + 1, next_by_subj: subject })
-      } catch (err) {
-        if (err instanceof JetStreamApiError && err.code === 10037) break
-        throw new StorageError('Event log unavailable: read failed', { store: 'jetstream' }, { cause: err })
-      }
-      if (!m) break
+    for (let m = await this.direct({ seq: 1, next_by_subj: subject }); m; m = await this.direct({ seq: m.seq + 1, next_by_subj: subject })) {
       out.push(decodeStored(m))
-      seq = m.seq
     }
     return out
+  }
+
+  /** Direct get (served by any replica), with "no such message" as null and failures as StorageError. */
+  private async direct(query: DirectMsgRequest): Promise<StoredMsg | null> {
+    try {
+      return await this.jsm.direct.getMessage(this.streamName, query)
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === 10037) return null // no message found
+      throw new StorageError('Event log unavailable: read failed', { store: 'jetstream' }, { cause: err })
+    }
   }
 }
 

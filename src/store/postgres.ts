@@ -49,7 +49,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   try {
     await client.connect()
   } catch (err) {
-    throw new StorageError(`PostgreSQL is not reachable at ${redact(databaseUrl)} (${(err as Error).message})`, { store: 'postgres' }, { cause: err })
+    throw new StorageError(`PostgreSQL is not reachable at ${redactUrl(databaseUrl)} (${(err as Error).message})`, { store: 'postgres' }, { cause: err })
   }
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
@@ -191,7 +191,8 @@ export async function latestDecompositionAttachment(db: Db, taskId: string): Pro
     .executeTakeFirst()
 }
 
-function redact(url: string): string {
+/** A connection URL fit for logs and messages: the password masked. */
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url)
     if (u.password) u.password = '***'
