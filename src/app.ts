@@ -23,7 +23,7 @@ import { postgresProjector } from './projectors/postgres-projector.js'
 import { republisher } from './projectors/republisher.js'
 import { samplerWorker } from './workers/sampler-worker.js'
 import { releaseManager } from './workers/release-manager.js'
-import { samplerByName } from './sampling/heuristic.js'
+import { samplersFromConfig } from './sampling/chain.js'
 import { createSamplingBreaker } from './sampling/breaker.js'
 import type { SamplingBreaker } from './sampling/breaker.js'
 import type { Sampler } from './sampling/sampler.js'
@@ -106,7 +106,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
       consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32 }, toPostgres, log))
     }
     if (config.roles.includes('sampler')) {
-      const sampler = opts.sampler ?? samplerByName(config.samplers[0]!)
+      const sampler = opts.sampler ?? samplersFromConfig(config, log)
       breaker = createSamplingBreaker({ threshold: config.breakerThreshold, resetMs: config.breakerResetMs }, log)
       const work = samplerWorker({
         breaker,

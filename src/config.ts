@@ -48,6 +48,9 @@ export const Config = Type.Object({
   breakerResetMs: Type.Integer({ minimum: 1, default: 60_000 }),
   /** Specialist instances expire this long after their last heartbeat. */
   instanceTtlMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+  openaiBaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+  openaiApiKey: Type.Optional(Type.String({ minLength: 1 })),
+  openaiModel: Type.String({ minLength: 1, default: 'gpt-4o-mini' }),
   logLevel: Type.Union(
     [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')],
     { default: 'info' },
@@ -76,6 +79,9 @@ const envNames: Record<keyof Config, string> = {
   breakerThreshold: 'BREAKER_THRESHOLD',
   breakerResetMs: 'BREAKER_RESET_MS',
   instanceTtlMs: 'INSTANCE_TTL_MS',
+  openaiBaseUrl: 'OPENAI_BASE_URL',
+  openaiApiKey: 'OPENAI_API_KEY',
+  openaiModel: 'OPENAI_MODEL',
   logLevel: 'LOG_LEVEL',
 }
 const listKeys = new Set<keyof Config>(['roles', 'samplers'])
@@ -98,7 +104,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const key = fieldName(e.instancePath).split(/[.[]/)[0] as keyof Config
     throw new ConfigError(`invalid configuration: ${envNames[key] ?? key} ${e.message}`)
   }
-  return Object.freeze(merged as Config)
+  const config = merged as Config
+  for (const name of config.samplers) {
+    if (!['heuristic', 'openai'].includes(name)) throw new ConfigError(`invalid configuration: SAMPLER "${name}" is not a sampler (available: heuristic, openai)`)
+  }
+  if (config.samplers.includes('openai') && !config.openaiApiKey && !config.openaiBaseUrl) {
+    throw new ConfigError('invalid configuration: SAMPLER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server such as Ollama)')
+  }
+  return Object.freeze(config)
 }
 
 /** JetStream subject namespace of a stream; unique per stream so test streams never overlap. */

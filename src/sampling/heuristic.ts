@@ -18,12 +18,3 @@ export const heuristicSampler: Sampler = {
     }
   },
 }
-
-export function samplerByName(name: string): Sampler {
-  switch (name) {
-    case 'heuristic':
-      return heuristicSampler
-    default:
-      throw new Error(`unknown sampler "${name}" (available: heuristic)`)
-  }
-}

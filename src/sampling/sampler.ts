@@ -20,6 +20,8 @@ export interface SamplingRequest {
 export interface SampleResult {
   /** The provider's answer, unvalidated. */
   output: unknown
+  /** Which provider answered, when the sampler is a chain. */
+  provider?: string
   model?: string
   promptVersion?: string
   usage?: { inputTokens?: number; outputTokens?: number }
@@ -79,7 +81,7 @@ export async function sampleDecomposition(
     return {
       decomposition: accepted.decomposition,
       info: {
-        provider: sampler.name,
+        provider: result.provider ?? sampler.name,
         ...(result.model ? { model: result.model } : {}),
         ...(result.promptVersion ? { promptVersion: result.promptVersion } : {}),
         ...(result.usage ? { usage: result.usage } : {}),
