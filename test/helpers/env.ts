@@ -9,7 +9,7 @@ import { Redis } from 'ioredis'
 import { sql } from 'kysely'
 import { loadConfig } from '../../src/config.js'
 import type { Config } from '../../src/config.js'
-import { createDb } from '../../src/store/postgres.js'
+import { createDb, ensureDatabase } from '../../src/store/postgres.js'
 import { silentLogger } from '../../src/log.js'
 import { startService } from '../../src/app.js'
 import type { RunningService, ServiceOptions } from '../../src/app.js'
@@ -56,6 +56,8 @@ export async function cleanup(config: Config): Promise<void> {
   } finally {
     redis.disconnect()
   }
+  // The database may not exist yet on a fresh machine when a Redis-only test cleans up first.
+  await ensureDatabase(config.databaseUrl)
   const db = createDb(config.databaseUrl, 'public', 1)
   try {
     await sql`DROP SCHEMA IF EXISTS ${sql.id(config.pgSchema)} CASCADE`.execute(db)
