@@ -106,7 +106,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
       consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32 }, toPostgres, log))
     }
     if (config.roles.includes('sampler')) {
-      const sampler = opts.sampler ?? samplersFromConfig(config, log)
+      const sampler = opts.sampler ?? samplersFromConfig(config, log, conn.nc)
       breaker = createSamplingBreaker({ threshold: config.breakerThreshold, resetMs: config.breakerResetMs }, log)
       const work = samplerWorker({
         breaker,

@@ -51,6 +51,11 @@ export const Config = Type.Object({
   openaiBaseUrl: Type.Optional(Type.String({ minLength: 1 })),
   openaiApiKey: Type.Optional(Type.String({ minLength: 1 })),
   openaiModel: Type.String({ minLength: 1, default: 'gpt-4o-mini' }),
+  anthropicBaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+  anthropicApiKey: Type.Optional(Type.String({ minLength: 1 })),
+  anthropicModel: Type.String({ minLength: 1, default: 'claude-sonnet-4-5' }),
+  /** NATS subject prefix of MCP sampling requests: `<prefix>.<sessionId>` reaches that session's bridge. */
+  samplingSubjectPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$', default: 'cb.sampling' }),
   logLevel: Type.Union(
     [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('silent')],
     { default: 'info' },
@@ -82,9 +87,15 @@ const envNames: Record<keyof Config, string> = {
   openaiBaseUrl: 'OPENAI_BASE_URL',
   openaiApiKey: 'OPENAI_API_KEY',
   openaiModel: 'OPENAI_MODEL',
+  anthropicBaseUrl: 'ANTHROPIC_BASE_URL',
+  anthropicApiKey: 'ANTHROPIC_API_KEY',
+  anthropicModel: 'ANTHROPIC_MODEL',
+  samplingSubjectPrefix: 'SAMPLING_SUBJECT_PREFIX',
   logLevel: 'LOG_LEVEL',
 }
 const listKeys = new Set<keyof Config>(['roles', 'samplers'])
+
+const samplerNames = ['mcp', 'anthropic', 'openai', 'heuristic']
 
 export class ConfigError extends Error {}
 
@@ -106,10 +117,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const config = merged as Config
   for (const name of config.samplers) {
-    if (!['heuristic', 'openai'].includes(name)) throw new ConfigError(`invalid configuration: SAMPLER "${name}" is not a sampler (available: heuristic, openai)`)
+    if (!samplerNames.includes(name)) {
+      throw new ConfigError(`invalid configuration: SAMPLER "${name}" is not a sampler (available: ${samplerNames.join(', ')})`)
+    }
   }
   if (config.samplers.includes('openai') && !config.openaiApiKey && !config.openaiBaseUrl) {
     throw new ConfigError('invalid configuration: SAMPLER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server such as Ollama)')
+  }
+  if (config.samplers.includes('anthropic') && !config.anthropicApiKey) {
+    throw new ConfigError('invalid configuration: SAMPLER=anthropic needs ANTHROPIC_API_KEY')
   }
   return Object.freeze(config)
 }

@@ -69,6 +69,13 @@ export class InternalError extends DecomposerError {
 export class InvalidDecompositionError extends DecomposerError {
   readonly code = ErrorCode.Internal
 }
+/**
+ * A provider that cannot take this request at all (no MCP bridge for the session, a client without
+ * the sampling capability): expected in a fallback chain, so it is logged quietly.
+ */
+export class SamplerUnavailableError extends DecomposerError {
+  readonly code = ErrorCode.Internal
+}
 export class SamplingTimeoutError extends DecomposerError {
   readonly code = ErrorCode.SamplingTimeout
 }

@@ -4,7 +4,13 @@
 //   decomposer task create "title" [--task-id ID]      create a task
 //   decomposer decompose --task-id ID "text" [--constraint C ...] [--priority N] [--session S] [--json]
 //   decomposer get --task-id ID [--json]               the latest decomposition of a task
+//   decomposer mcp [--session ID]                      stdio MCP server for an MCP client
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { nuid } from '@nats-io/nats-core'
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { startMcpBridge } from '../mcp/bridge.js'
+import { sessionTokenPattern } from '../sampling/mcp-wire.js'
 import { ConfigError, loadConfig } from '../config.js'
 import type { Config } from '../config.js'
 import { DecomposerError, StorageError } from '../errors.js'
@@ -23,6 +29,8 @@ const usage = `Usage:
   decomposer decompose --task-id ID <task text> [--constraint TEXT]... [--priority N]
                        [--session ID] [--idempotency-key KEY] [--timeout MS] [--json]
   decomposer get --task-id ID [--json]     the latest decomposition of a task
+  decomposer mcp [--session ID]            stdio MCP server for an MCP client (Claude Code, ...):
+                                           the RPC methods as tools, and this session's sampling
 
 Environment: NATS_URL, REDIS_URL, DATABASE_URL, STREAM_NAME, RPC_PREFIX, LOG_LEVEL, ... (see README)`
 
@@ -57,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return decompose(config, rest)
     case 'get':
       return get(config, rest)
+    case 'mcp':
+      return mcp(config, rest)
     case undefined:
     case 'help':
     case '--help':
@@ -149,6 +159,33 @@ async function get(config: Config, args: string[]): Promise<number> {
   if (!values['task-id']) return fail('get needs --task-id ID')
   const reply = await withClient(config, (nc) => call(nc, config.rpcPrefix, 'task.get_decomposition', { taskId: values['task-id'] }))
   return report(reply, values.json ?? false, (r) => formatDecomposition(r as DecomposeResult))
+}
+
+async function mcp(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { session: { type: 'string' } } })
+  const sessionId = values.session ?? process.env.DECOMPOSER_SESSION_ID ?? `mcp-${nuid.next()}`
+  if (!sessionTokenPattern.test(sessionId)) return fail(`--session "${sessionId}" must be 1-128 of A-Z a-z 0-9 _ : -`)
+  const log = createLogger(config.logLevel, { role: 'mcp', sessionId })
+  const nc = await connectNats(config.natsUrl, `decomposer-mcp-${sessionId}`)
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const bridge = await startMcpBridge(
+    {
+      nc,
+      rpcPrefix: config.rpcPrefix,
+      samplingSubjectPrefix: config.samplingSubjectPrefix,
+      sessionId,
+      rpcTimeoutMs: config.replyTimeoutMs + 5000,
+      version,
+      log,
+    },
+    new StdioServerTransport(),
+  )
+  process.once('SIGTERM', () => void bridge.close())
+  process.once('SIGINT', () => void bridge.close())
+  process.stdin.once('end', () => void bridge.close()) // the MCP client went away
+  await bridge.closed
+  await nc.drain()
+  return 0
 }
 
 function report(reply: RpcReply, json: boolean, pretty: (result: unknown) => string): number {

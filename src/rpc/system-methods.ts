@@ -4,8 +4,6 @@
 import Type from 'typebox'
 import { NotFoundError } from '../errors.js'
 import { safeIdPattern } from '../domain/ids.js'
-import { activeSpecialists } from '../domain/specialists.js'
-import type { Keys } from '../store/keys.js'
 import { redisCall } from '../store/redis.js'
 import type { MethodDeps } from './method-deps.js'
 import { parseParams } from './params.js'
@@ -53,24 +51,4 @@ export function systemMethods(deps: MethodDeps & { instanceTtlMs: number }) {
     return { id: p.id, expiresAt: new Date(expiresAt).toISOString() }
   }
   return { 'system.register': register, 'system.heartbeat': heartbeat }
-}
-
-/** The specialist types of healthy instances, or the default set when none is registered. */
-export async function currentSpecialists(deps: { redis: MethodDeps['redis']; keys: Keys }, nowMs: number): Promise<string[]> {
-  const { redis, keys } = deps
-  const ids = await redisCall(async () => {
-    await redis.zremrangebyscore(keys.instances, '-inf', nowMs)
-    return redis.zrange(keys.instances, '0', '-1')
-  })
-  if (ids.length === 0) return activeSpecialists([])
-  const roles = await redisCall(() => Promise.all(ids.map((id) => redis.hget(keys.instance(id), 'roles'))))
-  const all = roles.flatMap((r) => {
-    try {
-      const parsed: unknown = r ? JSON.parse(r) : []
-      return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : []
-    } catch {
-      return []
-    }
-  })
-  return activeSpecialists(all)
 }

@@ -13,7 +13,7 @@ import type { MethodDeps } from './method-deps.js'
 import { TaskCreateParams, TaskDecomposeParams, TaskRefParams, parseParams } from './params.js'
 import { ensureTaskExists } from './task-lookup.js'
 import { admit } from './rate-limit.js'
-import { currentSpecialists } from './system-methods.js'
+import { currentSpecialists } from '../store/specialist-registry.js'
 
 export interface DecomposeResult {
   taskId: string

@@ -1,8 +1,12 @@
 // The configured samplers as one ordered fallback chain (SAMPLER=openai,heuristic): a provider
 // that fails hands the request to the next one; the timeout covers the whole chain.
+import type { NatsConnection } from '@nats-io/nats-core'
 import type { Config } from '../config.js'
+import { SamplerUnavailableError } from '../errors.js'
 import type { Logger } from '../log.js'
+import { createAnthropicSampler } from './anthropic.js'
 import { heuristicSampler } from './heuristic.js'
+import { createMcpSampler } from './mcp.js'
 import { createOpenAiSampler } from './openai.js'
 import type { Sampler } from './sampler.js'
 
@@ -19,7 +23,10 @@ export function chainSamplers(samplers: readonly Sampler[], log: Logger): Sample
         } catch (err) {
           if (signal.aborted) throw err
           lastError = err
-          log.warn('sampler failed; trying the next one', { sampler: s.name, err: err as Error })
+          // A provider that cannot take the request (no bridge for the session) is routine; a
+          // provider that tried and failed is worth an operator's attention.
+          if (err instanceof SamplerUnavailableError) log.debug('sampler unavailable; trying the next one', { sampler: s.name, reason: err.message })
+          else log.warn('sampler failed; trying the next one', { sampler: s.name, err: err as Error })
         }
       }
       throw lastError
@@ -27,11 +34,15 @@ export function chainSamplers(samplers: readonly Sampler[], log: Logger): Sample
   }
 }
 
-export function samplersFromConfig(config: Config, log: Logger): Sampler {
+export function samplersFromConfig(config: Config, log: Logger, nc: NatsConnection): Sampler {
   const build = (name: string): Sampler => {
     switch (name) {
       case 'heuristic':
         return heuristicSampler
+      case 'mcp':
+        return createMcpSampler({ nc, subjectPrefix: config.samplingSubjectPrefix, timeoutMs: config.samplingTimeoutMs })
+      case 'anthropic':
+        return createAnthropicSampler({ baseURL: config.anthropicBaseUrl, apiKey: config.anthropicApiKey ?? '', model: config.anthropicModel })
       case 'openai':
         return createOpenAiSampler({ baseURL: config.openaiBaseUrl, apiKey: config.openaiApiKey ?? 'not-needed', model: config.openaiModel })
       default:

@@ -4,7 +4,8 @@
 import { SampledDecomposition } from '../domain/decomposition-schema.js'
 import type { SamplingRequest } from './sampler.js'
 
-export const promptVersion = 'decompose-v1'
+// v2: specialists come with their capabilities, queue length and spare capacity.
+export const promptVersion = 'decompose-v2'
 
 /** The JSON schema of the expected answer, from the same TypeBox schema the validator uses. */
 export const answerSchema: Record<string, unknown> = JSON.parse(JSON.stringify(SampledDecomposition))
@@ -26,7 +27,7 @@ export function userPrompt(r: SamplingRequest): string {
   const lines = [
     `<task>\n${r.task.replace(/<\/?task>/gi, '')}\n</task>`,
     `Priority: ${r.priority} (0-100)`,
-    `Available specialists: ${r.specialists.join(', ')}`,
+    specialistLines(r),
     r.constraints.length > 0 ? `Constraints:\n${r.constraints.map((c) => `- ${c}`).join('\n')}` : 'Constraints: none',
   ]
   if (r.repair) {
@@ -39,6 +40,24 @@ export function userPrompt(r: SamplingRequest): string {
     )
   }
   return lines.join('\n\n')
+}
+
+function specialistLines(r: SamplingRequest): string {
+  if (!r.profiles || r.profiles.length === 0) return `Available specialists: ${r.specialists.join(', ')}`
+  const lines = r.profiles.map((p) => {
+    const parts = [
+      p.capabilities.length > 0 ? `capabilities: ${p.capabilities.join(', ')}` : 'capabilities: not stated',
+      `${p.instances} healthy instance${p.instances === 1 ? '' : 's'}`,
+      `${p.queued} queued`,
+      ...(p.spareCapacity !== undefined ? [`spare capacity ${p.spareCapacity}`] : []),
+    ]
+    return `- ${p.name} (${parts.join('; ')})`
+  })
+  return [
+    'Available specialists (prefer ones with spare capacity when the work fits several; a specialist',
+    'with no spare capacity still takes work, it just waits longer):',
+    ...lines,
+  ].join('\n')
 }
 
 /**

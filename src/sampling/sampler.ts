@@ -6,6 +6,7 @@ import type { FieldIssue } from '../errors.js'
 import { acceptDecomposition } from '../domain/accept-decomposition.js'
 import type { Decomposition } from '../domain/decomposition-schema.js'
 import type { SamplerInfo } from '../domain/events.js'
+import type { SpecialistProfile } from '../domain/specialists.js'
 
 export interface SamplingRequest {
   sessionId: string
@@ -13,6 +14,8 @@ export interface SamplingRequest {
   priority: number
   constraints: readonly string[]
   specialists: readonly string[]
+  /** What is known of each active specialist (capabilities, spare capacity), for the prompt. */
+  profiles?: readonly SpecialistProfile[]
   /** Validation errors of the previous answer, for the repair round. */
   repair?: { previous: unknown; issues: FieldIssue[] }
 }

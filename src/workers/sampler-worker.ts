@@ -13,6 +13,7 @@ import { redisCall } from '../store/redis.js'
 import { sampleDecomposition } from '../sampling/sampler.js'
 import type { Sampler } from '../sampling/sampler.js'
 import type { SamplingBreaker } from '../sampling/breaker.js'
+import { readSpecialistProfiles } from '../store/specialist-registry.js'
 import { appendStep } from './append-step.js'
 
 export interface SamplerWorkerDeps {
@@ -38,6 +39,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
     const heartbeat = msg ? setInterval(() => msg.working(), 10_000) : undefined
     try {
       const timestamp = await claimTimestamp(event.decompositionId)
+      const profiles = await readSpecialistProfiles(deps, event.specialists, deps.now())
       let next
       try {
         const sampled = await deps.breaker.run(() => sampleDecomposition(
@@ -48,6 +50,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
             priority: event.priority,
             constraints: event.constraints,
             specialists: event.specialists,
+            profiles,
           },
           { timestampMs: timestamp, maxSubtasks: deps.maxSubtasks, timeoutMs: deps.samplingTimeoutMs, now: deps.now },
         ))

@@ -2,15 +2,16 @@
 // namespace, RPC prefix, Redis key prefix and Postgres schema, so suites run in any order, twice in
 // a row, and side by side; dispose() removes all of it.
 import { randomBytes } from 'node:crypto'
-import { jetstreamManager } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { Redis } from 'ioredis'
 import { sql } from 'kysely'
-import { loadConfig } from '../../src/config.js'
+import { eventSubjectPrefix, loadConfig } from '../../src/config.js'
 import type { Config } from '../../src/config.js'
 import { createDb, ensureDatabase } from '../../src/store/postgres.js'
 import { silentLogger } from '../../src/log.js'
+import type { DomainEvent } from '../../src/domain/events.js'
 import { startService } from '../../src/app.js'
 import type { RunningService, ServiceOptions } from '../../src/app.js'
 
@@ -106,4 +107,29 @@ export const darkModeRequest = {
   priority: 75,
   constraints: ['Use React hooks', 'Follow atomic design pattern', 'Ensure mobile responsiveness'],
   sessionId: 'session-abc123',
+}
+
+/** Every event in a test's stream (optionally one kind of aggregate), in log order. */
+export async function readAllEvents(config: Config, kind?: 'task' | 'attachment' | 'decomposition'): Promise<{ seq: number; subject: string; event: DomainEvent }[]> {
+  const nc = await connect({ servers: config.natsUrl })
+  try {
+    const jsm = await jetstreamManager(nc)
+    const info = await jsm.streams.info(config.streamName)
+    const out: { seq: number; subject: string; event: DomainEvent }[] = []
+    if (info.state.messages === 0) return out
+    const filter = `${eventSubjectPrefix(config)}.${kind ? `${kind}.>` : '>'}`
+    const consumer = await jetstream(nc).consumers.get(config.streamName, { filter_subjects: filter })
+    for (let done = false; !done; ) {
+      const batch = await consumer.fetch({ max_messages: 1000, expires: 1000 })
+      done = true // an empty batch means nothing (more) matches the filter
+      for await (const m of batch) {
+        out.push({ seq: m.seq, subject: m.subject, event: m.json<DomainEvent>() })
+        done = m.info.pending === 0
+        if (done) break
+      }
+    }
+    return out
+  } finally {
+    await nc.close()
+  }
 }

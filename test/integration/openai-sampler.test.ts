@@ -2,64 +2,30 @@
 // format: real SDK, real HTTP, real retries. No network beyond loopback.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createServer } from 'node:http'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createOpenAiSampler } from '../../src/sampling/openai.js'
 import { sampleDecomposition } from '../../src/sampling/sampler.js'
 import { chainSamplers } from '../../src/sampling/chain.js'
 import { heuristicSampler } from '../../src/sampling/heuristic.js'
 import { SamplingTimeoutError, InvalidDecompositionError } from '../../src/errors.js'
 import { silentLogger } from '../../src/log.js'
+import { hang, json, samplingRequest as request, validAnswer as answer, withHttpPeer } from '../helpers/http-peer.js'
+import type { Reply, SeenRequest } from '../helpers/http-peer.js'
 
-type Reply = (req: { body: any; headers: IncomingMessage['headers'] }, res: ServerResponse) => void
-async function withServer(replies: Reply[], fn: (baseURL: string, seen: { body: any; headers: IncomingMessage['headers'] }[]) => Promise<void>) {
-  const seen: { body: any; headers: IncomingMessage['headers'] }[] = []
-  const server = createServer((req, res) => {
-    let data = ''
-    req.on('data', (c) => (data += c))
-    req.on('end', () => {
-      const r = { body: JSON.parse(data || '{}'), headers: req.headers }
-      seen.push(r)
-      const reply = replies[Math.min(seen.length - 1, replies.length - 1)]!
-      reply(r, res)
-    })
+const withServer = (replies: Reply[], fn: (baseURL: string, seen: SeenRequest[]) => Promise<void>) =>
+  withHttpPeer(replies, (origin, seen) => fn(`${origin}/v1`, seen))
+
+const completion = (content: string): Reply =>
+  json(200, {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1734567890,
+    model: 'test-model-2026',
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 321, completion_tokens: 123, total_tokens: 444 },
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  try {
-    await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, seen)
-  } finally {
-    server.closeAllConnections()
-    await new Promise((r) => server.close(r))
-  }
-}
+const apiError = (status: number, code: string): Reply =>
+  json(status, { error: { message: `${code} happened`, type: code, param: null, code } }, { 'retry-after-ms': '10' })
 
-const completion = (content: string): Reply => (_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' })
-  res.end(
-    JSON.stringify({
-      id: 'chatcmpl-1',
-      object: 'chat.completion',
-      created: 1734567890,
-      model: 'test-model-2026',
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 321, completion_tokens: 123, total_tokens: 444 },
-    }),
-  )
-}
-const apiError = (status: number, code: string): Reply => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '10' })
-  res.end(JSON.stringify({ error: { message: `${code} happened`, type: code, param: null, code } }))
-}
-
-const answer = {
-  subtasks: [
-    { id: 'a', description: 'Build the API', specialist: 'backend', dependencies: [], complexity: 30, estimatedMinutes: 45, context: { files: ['api/x.ts'] }, rationale: 'core' },
-    { id: 'b', description: 'Test the API', specialist: 'testing', dependencies: ['a'], complexity: 10, estimatedMinutes: 20, context: {}, rationale: 'proof' },
-  ],
-  reasoning: 'API first, then tests',
-}
-const request = { sessionId: 's', task: 'Build an invoices API', priority: 60, constraints: ['Use REST'], specialists: ['backend', 'testing', 'general'] }
 const opts = { timestampMs: 1000, maxSubtasks: 20, timeoutMs: 5000, now: Date.now }
 
 test('request shape: model, system+user messages with the task delimited, JSON schema output, bearer key; fenced answer accepted', () =>
@@ -70,7 +36,7 @@ test('request shape: model, system+user messages with the task delimited, JSON s
     assert.equal(out.decomposition.subtasks[1]!.dependencies, ['st-1000-1'])
     assert.is(out.info.provider, 'openai')
     assert.is(out.info.model, 'test-model-2026')
-    assert.is(out.info.promptVersion, 'decompose-v1')
+    assert.is(out.info.promptVersion, 'decompose-v2')
     assert.equal(out.info.usage, { inputTokens: 321, outputTokens: 123 })
     const body = seen[0]!.body
     assert.is(seen[0]!.headers.authorization, 'Bearer sk-test')
@@ -122,7 +88,7 @@ test('429 then success: retried with backoff; a persistent 500 fails after the r
 })
 
 test('a server that hangs past the timeout: the call is aborted with SamplingTimeoutError', () =>
-  withServer([() => undefined], async (baseURL) => {
+  withServer([hang], async (baseURL) => {
     const started = Date.now()
     try {
       await sampleDecomposition(createOpenAiSampler({ baseURL, apiKey: 'k', model: 'm', maxRetries: 0 }), request, { ...opts, timeoutMs: 300 })

@@ -1,0 +1,36 @@
+// The wire contract between the service's `mcp` sampler and the `decomposer mcp` bridge of a session:
+// a NATS request on `<samplingSubjectPrefix>.<sessionId>`, JSON both ways, versioned so either side
+// can refuse a shape it does not know instead of guessing.
+import Type from 'typebox'
+
+export const samplingWireVersion = 1
+
+export const McpSamplingRequest = Type.Object({
+  version: Type.Literal(samplingWireVersion),
+  sessionId: Type.String(),
+  promptVersion: Type.String(),
+  systemPrompt: Type.String(),
+  userPrompt: Type.String(),
+  maxTokens: Type.Integer({ minimum: 1 }),
+  /** How long the service will wait; the bridge aborts its client call at this point. */
+  timeoutMs: Type.Integer({ minimum: 1 }),
+})
+export type McpSamplingRequest = Type.Static<typeof McpSamplingRequest>
+
+export const McpSamplingReply = Type.Union([
+  Type.Object({ ok: Type.Literal(true), text: Type.String(), model: Type.String(), stopReason: Type.Optional(Type.String()) }),
+  Type.Object({
+    ok: Type.Literal(false),
+    /** `unavailable`: this bridge cannot sample (client lacks the capability); try the next provider. */
+    reason: Type.Union([Type.Literal('unavailable'), Type.Literal('failed')]),
+    message: Type.String(),
+  }),
+])
+export type McpSamplingReply = Type.Static<typeof McpSamplingReply>
+
+/** Session ids become one subject token: no dots, wildcards or whitespace. */
+export const sessionTokenPattern = /^[A-Za-z0-9_:-]{1,128}$/
+
+export function samplingSubject(prefix: string, sessionId: string): string {
+  return `${prefix}.${sessionId}`
+}
