@@ -5,7 +5,7 @@
 //   decomposer decompose --task-id ID "text" [--constraint C ...] [--priority N] [--session S] [--json]
 //   decomposer get --task-id ID [--json]               the latest decomposition of a task
 //   decomposer mcp [--session ID]                      stdio MCP server for an MCP client
-import { readFileSync } from 'node:fs'
+//   decomposer replay [--verify] [--clean]             rebuild (or verify) the read models from the log
 import { parseArgs } from 'node:util'
 import { nuid } from '@nats-io/nats-core'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
@@ -15,7 +15,10 @@ import { ConfigError, loadConfig } from '../config.js'
 import type { Config } from '../config.js'
 import { DecomposerError, StorageError } from '../errors.js'
 import { createLogger } from '../log.js'
-import { connectNats, startService } from '../app.js'
+import { connectNats, openConnections, startService, version } from '../app.js'
+import { rebuildLive, verifyReadModels } from '../replay/rebuild.js'
+import type { ReplaySummary } from '../replay/replay.js'
+import { progressBar } from './progress.js'
 import { migrate, redactUrl } from '../store/postgres.js'
 import { call } from './rpc-client.js'
 import type { RpcReply } from './rpc-client.js'
@@ -29,6 +32,12 @@ const usage = `Usage:
   decomposer decompose --task-id ID <task text> [--constraint TEXT]... [--priority N]
                        [--session ID] [--idempotency-key KEY] [--timeout MS] [--json]
   decomposer get --task-id ID [--json]     the latest decomposition of a task
+  decomposer replay [--clean] [--concurrency N]
+                                           rebuild the Redis and Postgres read models from the
+                                           event stream (--clean: empty them first); never
+                                           appends or republishes
+  decomposer replay --verify [--json]      rebuild into a scratch namespace and report every
+                                           difference from the live read models (exit 3 if any)
   decomposer mcp [--session ID]            stdio MCP server for an MCP client (Claude Code, ...):
                                            the RPC methods as tools, and this session's sampling
 
@@ -67,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
       return get(config, rest)
     case 'mcp':
       return mcp(config, rest)
+    case 'replay':
+      return replayCommand(config, rest)
     case undefined:
     case 'help':
     case '--help':
@@ -161,13 +172,63 @@ async function get(config: Config, args: string[]): Promise<number> {
   return report(reply, values.json ?? false, (r) => formatDecomposition(r as DecomposeResult))
 }
 
+async function replayCommand(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { verify: { type: 'boolean' }, clean: { type: 'boolean' }, concurrency: { type: 'string' }, json: { type: 'boolean' } },
+  })
+  if (values.verify && values.clean) return fail('--verify never touches the live read models; drop --clean')
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency)
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) return fail('--concurrency must be a positive integer')
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { role: 'replay' })
+  const conn = await openConnections(config, log)
+  try {
+    const info = await conn.store.jsm.streams.info(config.streamName)
+    const bar = progressBar(info.state.messages, values.verify ? 'verify' : 'replay')
+    const settings = {
+      databaseUrl: config.databaseUrl,
+      pgSchema: config.pgSchema,
+      ttlSeconds: config.decompositionTtlSeconds,
+      log,
+      onProgress: (applied: number) => bar.update(applied),
+      ...(concurrency ? { concurrency } : {}),
+    }
+    if (values.verify) {
+      const report = await verifyReadModels(conn, settings)
+      bar.done()
+      if (values.json) console.log(JSON.stringify(report, null, 2))
+      else {
+        console.log(summaryLine(report.summary))
+        if (report.differences.length === 0) console.log('read models match the log')
+        for (const d of report.differences.slice(0, 50)) {
+          console.log(`${d.store} ${d.key}: ${d.kind}${d.kind === 'differs' ? `\n  live:    ${JSON.stringify(d.live)}\n  rebuilt: ${JSON.stringify(d.rebuilt)}` : ''}`)
+        }
+        if (report.differences.length > 50) console.log(`... and ${report.differences.length - 50} more`)
+      }
+      return report.differences.length === 0 ? 0 : 3
+    }
+    const summary = await rebuildLive(conn, { ...settings, clean: values.clean ?? false })
+    bar.done()
+    console.log(values.json ? JSON.stringify(summary, null, 2) : summaryLine(summary))
+    return 0
+  } finally {
+    conn.redis.disconnect()
+    await conn.db.destroy()
+    await conn.nc.close()
+  }
+}
+
+function summaryLine(s: ReplaySummary): string {
+  const types = Object.entries(s.byType).map(([t, n]) => `${t} ${n}`).join(', ')
+  return `replayed ${s.events} events up to seq ${s.lastSeq} in ${(s.durationMs / 1000).toFixed(2)} s (${s.eventsPerSecond}/s)${types ? `: ${types}` : ''}${s.poison ? `; ${s.poison} undecodable skipped` : ''}`
+}
+
 async function mcp(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { session: { type: 'string' } } })
   const sessionId = values.session ?? process.env.DECOMPOSER_SESSION_ID ?? `mcp-${nuid.next()}`
   if (!sessionTokenPattern.test(sessionId)) return fail(`--session "${sessionId}" must be 1-128 of A-Z a-z 0-9 _ : -`)
   const log = createLogger(config.logLevel, { role: 'mcp', sessionId })
   const nc = await connectNats(config.natsUrl, `decomposer-mcp-${sessionId}`)
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
   const bridge = await startMcpBridge(
     {
       nc,

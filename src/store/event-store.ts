@@ -127,6 +127,39 @@ export class EventStore {
     return out
   }
 
+  /**
+   * Every event from the start of the stream up to its last sequence when the read began, in order,
+   * through one ordered consumer (flow-controlled, no per-message round trip). An event that cannot
+   * be decoded is yielded as `poison` with its sequence, so a caller can count it and carry on.
+   */
+  async *readAll(): AsyncGenerator<StoredEvent | { seq: number; subject: string; poison: Error }> {
+    const info = await this.storage('read failed', () => this.jsm.streams.info(this.streamName))
+    const lastSeq = info.state.last_seq
+    if (info.state.messages === 0) return
+    const consumer = await this.storage('read failed', () => this.js.consumers.get(this.streamName, { filter_subjects: this.filter() }))
+    const messages = await this.storage('read failed', () => consumer.consume({ max_messages: 2048 }))
+    try {
+      for await (const m of messages) {
+        try {
+          yield { seq: m.seq, subject: m.subject, event: decodeEvent(m.data) }
+        } catch (err) {
+          yield { seq: m.seq, subject: m.subject, poison: err as Error }
+        }
+        if (m.seq >= lastSeq || m.info.pending === 0) break
+      }
+    } finally {
+      messages.stop()
+    }
+  }
+
+  private async storage<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw new StorageError(`Event log unavailable: ${what}`, { store: 'jetstream' }, { cause: err })
+    }
+  }
+
   /** Direct get (served by any replica), with "no such message" as null and failures as StorageError. */
   private async direct(query: DirectMsgRequest): Promise<StoredMsg | null> {
     try {

@@ -133,3 +133,24 @@ export async function readAllEvents(config: Config, kind?: 'task' | 'attachment'
     await nc.close()
   }
 }
+
+/** The environment that gives a child process (`decomposer start`, `replay`, `mcp`) this config. */
+export function envFor(config: Config, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    NODE_OPTIONS: '',
+    NATS_URL: config.natsUrl,
+    REDIS_URL: config.redisUrl,
+    DATABASE_URL: config.databaseUrl,
+    STREAM_NAME: config.streamName,
+    RPC_PREFIX: config.rpcPrefix,
+    PUBLISH_PREFIX: config.publishPrefix,
+    REDIS_PREFIX: config.redisPrefix,
+    PG_SCHEMA: config.pgSchema,
+    SAMPLER: config.samplers.join(','),
+    RATE_LIMIT_PER_MINUTE: String(config.rateLimitPerMinute),
+    REPLY_TIMEOUT_MS: String(config.replyTimeoutMs),
+    LOG_LEVEL: config.logLevel,
+    ...extra,
+  }
+}
