@@ -47,7 +47,7 @@ test('a rebuild equals the live read models; replay appends nothing and republis
   const conn = svc.service.connections
   const before = await conn.store.jsm.streams.info(svc.config.streamName)
   const republished: string[] = []
-  const sub = svc.client.subscribe(`${svc.config.publishPrefix}.task.>`, { callback: (_e, m) => republished.push(m.subject) })
+  const sub = svc.client.subscribe(`${svc.config.publishPrefix}.task.>`, { callback: (_e, m) => void republished.push(m.subject) })
   await svc.client.flush()
 
   const report = await verifyReadModels(conn, settings(svc))
