@@ -99,16 +99,37 @@ export function taskMethods(deps: MethodDeps) {
       },
       initialState(),
     )
-    const subject = deps.store.decompositionSubject(id)
-    const watch = deps.watcher.watch(id)
+    // Without a key, the same request from the same client (same params, same session) inside the
+    // stream's duplicate window is recognised by its msgID: JetStream answers "duplicate" with the
+    // sequence of the first Requested event, and this call joins that decomposition, unless it
+    // failed: a retry after a failure is a new attempt (its msgID names the failed one, so
+    // concurrent retries of the same failure still share one attempt).
+    const autoMsgId = `requested:auto:${hash([clientId, sessionId, p.taskId, p.task.trim(), p.priority ?? 50, p.constraints ?? [], p.metadata ?? null])}`
+    let msgId = ctx.idempotencyKey ? `requested:${id}` : autoMsgId
+    let subject = deps.store.decompositionSubject(id)
+    let watch = deps.watcher.watch(id)
     try {
       let joined = false
-      try {
-        const ack = await deps.store.append(subject, requested!, { msgId: `requested:${id}`, expectedLastSeq: 0 })
-        joined = ack.duplicate
-      } catch (err) {
-        if (!(err instanceof WrongLastSequenceError)) throw err
-        joined = true
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const ack = await deps.store.append(subject, requested!, { msgId, expectedLastSeq: 0 })
+          joined = ack.duplicate
+          if (!ack.duplicate || ctx.idempotencyKey) break
+          const first = await deps.store.get(ack.seq)
+          if (first?.event.type !== 'DecompositionRequested' || first.event.decompositionId === id) break
+          const history = await deps.store.readAggregate(first.subject)
+          if (history.at(-1)?.event.type === 'DecompositionFailed' && attempt < 5) {
+            msgId = `${autoMsgId}:after:${first.event.decompositionId}`
+            continue
+          }
+          watch.cancel()
+          subject = first.subject
+          watch = deps.watcher.watch(first.event.decompositionId)
+        } catch (err) {
+          if (!(err instanceof WrongLastSequenceError)) throw err
+          joined = true
+        }
+        break
       }
       if (joined) watch.settleFrom(await deps.store.readAggregate(subject))
       const outcome = await withTimeout(watch.outcome, deps.config.replyTimeoutMs, () =>

@@ -120,7 +120,8 @@ test('specialist registry: registered roles are what the sampler plans with; the
     assert.is(((await rpc('system.register', { id: 'x', roles: [] })).error?.data as { field: string }).field, 'roles')
 
     await new Promise((r) => setTimeout(r, 1100)) // expired: back to the default set
-    const later = await rpc('task.decompose', { taskId: 't-reg', task: 'Add dark mode toggle to settings page' })
+    // (Other text: the same request again inside the duplicate window would join the first one.)
+    const later = await rpc('task.decompose', { taskId: 't-reg', task: 'Add a dark mode toggle to the settings page' })
     const after = new Set((later.result as { decomposition: { subtasks: { specialist: string }[] } }).decomposition.subtasks.map((s) => s.specialist))
     assert.ok(after.has('backend') && after.has('testing'))
   } finally {

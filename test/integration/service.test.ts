@@ -86,6 +86,24 @@ test('the same Idempotency-Key returns the same decomposition; no second one is 
   assert.is((list.result as { totalCount: number }).totalCount, 1)
 })
 
+test('without a key, the same request retried inside the duplicate window joins the first; other params do not', async () => {
+  await rpc('task.create', { taskId: 't-retry', title: 'retry' })
+  const params = { taskId: 't-retry', task: 'Add PDF export to the reports page', constraints: ['Keep it small'] }
+  const [a, b] = await Promise.all([rpc('task.decompose', params, { clientId: 'app-1' }), rpc('task.decompose', params, { clientId: 'app-1' })])
+  const c = await rpc('task.decompose', params, { clientId: 'app-1' })
+  const key = (r: typeof a) => (r.result as { attachmentKey: string }).attachmentKey
+  assert.is(key(a), key(b))
+  assert.is(key(a), key(c))
+  // A different client, or different constraints, is a new decomposition.
+  const otherClient = await rpc('task.decompose', params, { clientId: 'app-2' })
+  const otherParams = await rpc('task.decompose', { ...params, constraints: ['Keep it tiny'] }, { clientId: 'app-1' })
+  assert.is.not(key(otherClient), key(a))
+  assert.is.not(key(otherParams), key(a))
+  assert.is.not(key(otherParams), key(otherClient))
+  const list = await rpc('task.list_attachments', { taskId: 't-retry' })
+  assert.is((list.result as { totalCount: number }).totalCount, 3)
+})
+
 test('task.create: an existing id with other content conflicts; the same request retried succeeds', async () => {
   const first = await rpc('task.create', { taskId: 't-dup', title: 'one' })
   const retry = await rpc('task.create', { taskId: 't-dup', title: 'one' })
