@@ -101,9 +101,9 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   try {
     if (config.roles.includes('projectors')) {
       const toRedis = redisProjector({ redis: conn.redis, keys: conn.keys, ttlSeconds: config.decompositionTtlSeconds })
-      consumers.push(await runConsumer(store, { durable: durable('redis'), filterSubject: store.filter(), concurrency: 64 }, (s) => toRedis(s.event), log))
+      consumers.push(await runConsumer(store, { durable: durable('redis'), filterSubject: store.filter(), concurrency: 64, ackWaitMs: config.ackWaitMs }, (s) => toRedis(s.event), log))
       const toPostgres = postgresProjector({ db: conn.db, store, now })
-      consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32 }, toPostgres, log))
+      consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32, ackWaitMs: config.ackWaitMs }, toPostgres, log))
     }
     if (config.roles.includes('sampler')) {
       const sampler = opts.sampler ?? samplersFromConfig(config, log, conn.nc)
@@ -116,6 +116,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
         sampler,
         instanceId: config.instanceId,
         samplingTimeoutMs: config.samplingTimeoutMs,
+        ackWaitMs: config.ackWaitMs,
         maxSubtasks: config.maxSubtasks,
         now,
         log,
@@ -123,7 +124,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
       consumers.push(
         await runConsumer(
           store,
-          { durable: durable('sampler'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: 30_000 },
+          { durable: durable('sampler'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: config.ackWaitMs },
           work,
           log,
         ),
@@ -131,11 +132,11 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
     }
     if (config.roles.includes('release')) {
       const release = releaseManager({ store, now })
-      consumers.push(await runConsumer(store, { durable: durable('release'), filterSubject: store.filter('decomposition'), concurrency: 64 }, release, log))
+      consumers.push(await runConsumer(store, { durable: durable('release'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: config.ackWaitMs }, release, log))
     }
     if (config.roles.includes('republisher')) {
       const publish = republisher({ nc: conn.nc, prefix: config.publishPrefix })
-      consumers.push(await runConsumer(store, { durable: durable('republisher'), filterSubject: store.filter(), concurrency: 16 }, (s) => publish(s.event), log))
+      consumers.push(await runConsumer(store, { durable: durable('republisher'), filterSubject: store.filter(), concurrency: 16, ackWaitMs: config.ackWaitMs }, (s) => publish(s.event), log))
     }
     if (config.roles.includes('rpc')) {
       watcher = await OutcomeWatcher.start(store, log)

@@ -46,6 +46,11 @@ export const Config = Type.Object({
   breakerThreshold: Type.Integer({ minimum: 1, default: 3 }),
   /** How long the breaker stays open before one trial call (half-open). */
   breakerResetMs: Type.Integer({ minimum: 1, default: 60_000 }),
+  /**
+   * How long a consumer's delivered event stays with an instance before JetStream gives it to
+   * another: the time to take over from a crashed instance. Long steps (sampling) report progress.
+   */
+  ackWaitMs: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** Specialist instances expire this long after their last heartbeat. */
   instanceTtlMs: Type.Integer({ minimum: 1000, default: 30_000 }),
   openaiBaseUrl: Type.Optional(Type.String({ minLength: 1 })),
@@ -84,6 +89,7 @@ const envNames: Record<keyof Config, string> = {
   breakerThreshold: 'BREAKER_THRESHOLD',
   breakerResetMs: 'BREAKER_RESET_MS',
   instanceTtlMs: 'INSTANCE_TTL_MS',
+  ackWaitMs: 'ACK_WAIT_MS',
   openaiBaseUrl: 'OPENAI_BASE_URL',
   openaiApiKey: 'OPENAI_API_KEY',
   openaiModel: 'OPENAI_MODEL',

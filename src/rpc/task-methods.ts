@@ -77,8 +77,12 @@ export function taskMethods(deps: MethodDeps) {
     const specialists = await currentSpecialists(deps, now)
     // An Idempotency-Key makes the decomposition id deterministic: a retry appends the same
     // Requested event (a duplicate) and joins the original decomposition.
+    // Retries are recognised by who the caller says it is, never by the instance that happens to
+    // serve them (the session falls back to the instance id, which differs on a retry elsewhere).
+    const explicitSession = p.sessionId ?? ctx.sessionId
+    const callerId = ctx.clientId ?? explicitSession ?? 'anonymous'
     const id = ctx.idempotencyKey
-      ? `d-${hash([clientId, ctx.idempotencyKey]).slice(0, 32)}`
+      ? `d-${hash([callerId, ctx.idempotencyKey]).slice(0, 32)}`
       : decompositionId(now, deps.random())
     const [requested] = decide(
       {
@@ -104,7 +108,7 @@ export function taskMethods(deps: MethodDeps) {
     // sequence of the first Requested event, and this call joins that decomposition, unless it
     // failed: a retry after a failure is a new attempt (its msgID names the failed one, so
     // concurrent retries of the same failure still share one attempt).
-    const autoMsgId = `requested:auto:${hash([clientId, sessionId, p.taskId, p.task.trim(), p.priority ?? 50, p.constraints ?? [], p.metadata ?? null])}`
+    const autoMsgId = `requested:auto:${hash([callerId, explicitSession ?? null, p.taskId, p.task.trim(), p.priority ?? 50, p.constraints ?? [], p.metadata ?? null])}`
     let msgId = ctx.idempotencyKey ? `requested:${id}` : autoMsgId
     let subject = deps.store.decompositionSubject(id)
     let watch = deps.watcher.watch(id)

@@ -24,6 +24,8 @@ export interface SamplerWorkerDeps {
   breaker: SamplingBreaker
   instanceId: string
   samplingTimeoutMs: number
+  /** The consumer's ack wait: progress is reported well inside it while a provider thinks. */
+  ackWaitMs: number
   maxSubtasks: number
   now: () => number
   log: Logger
@@ -36,7 +38,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
     if (event.type !== 'DecompositionRequested') return
     const state = fold([event])
     // Keep the message ours while a slow LLM thinks (ack wait is shorter than the sampling timeout).
-    const heartbeat = msg ? setInterval(() => msg.working(), 10_000) : undefined
+    const heartbeat = msg ? setInterval(() => msg.working(), Math.max(500, deps.ackWaitMs / 3)) : undefined
     try {
       const timestamp = await claimTimestamp(event.decompositionId)
       const profiles = await readSpecialistProfiles(deps, event.specialists, deps.now())
