@@ -60,6 +60,8 @@ export async function runConsumer(
   let messages: ConsumerMessages | undefined
   const inFlight = new Set<Promise<void>>()
   const clog = log.child({ consumer: spec.durable })
+  let lastReport = 0
+  let suppressed = 0
 
   async function handle(msg: JsMsg): Promise<void> {
     let stored: StoredEvent | undefined
@@ -74,13 +76,22 @@ export async function runConsumer(
         return
       }
       const delay = Math.min(maxBackoffMs, 100 * 2 ** Math.min(msg.info.deliveryCount, 10))
-      clog.warn('event failed; will retry', {
-        seq: msg.seq,
-        type: stored?.event.type,
-        attempt: msg.info.deliveryCount,
-        retryInMs: delay,
-        err: err as Error,
-      })
+      // During an outage every event fails the same way: one line per consumer every 5 s, with
+      // how many failures it stands for, instead of one per event.
+      const now = Date.now()
+      suppressed++
+      if (now - lastReport >= 5000) {
+        clog.warn('events failing; retrying with backoff', {
+          seq: msg.seq,
+          type: stored?.event.type,
+          attempt: msg.info.deliveryCount,
+          retryInMs: delay,
+          failuresSinceLastReport: suppressed,
+          err: err as Error,
+        })
+        lastReport = now
+        suppressed = 0
+      }
       msg.nak(delay)
     }
   }

@@ -76,6 +76,11 @@ export function createDb(databaseUrl: string, schema = 'public', max = 10): Db {
   pool.on('error', () => {
     /* idle client errors surface on the next query; keep the process alive */
   })
+  // A checked-out client whose connection drops between two statements emits 'error' itself; with
+  // no listener that would kill the process. The statement in flight fails on its own.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined)
+  })
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }
 
