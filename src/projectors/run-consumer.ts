@@ -100,7 +100,9 @@ export async function runConsumer(
     while (!stopped) {
       try {
         const consumer = await store.js.consumers.get(store.streamName, spec.durable)
-        messages = await consumer.consume({ max_messages: Math.max(64, spec.concurrency * 2) })
+        // Short pulls: after a NATS restart a lost pull request is noticed (missed heartbeats) within
+        // seconds, not the default 30 s.
+        messages = await consumer.consume({ max_messages: Math.max(64, spec.concurrency * 2), expires: 5000 })
         for await (const msg of messages) {
           const p = handle(msg).finally(() => inFlight.delete(p))
           inFlight.add(p)

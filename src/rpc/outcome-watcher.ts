@@ -47,7 +47,7 @@ export class OutcomeWatcher {
       filter_subjects: this.store.filter('decomposition'),
       deliver_policy: DeliverPolicy.New,
     })
-    this.messages = await consumer.consume({ max_messages: 512 })
+    this.messages = await consumer.consume({ max_messages: 512, expires: 5000 }) // see run-consumer: fast recovery after a restart
     const messages = this.messages
     this.loop = (async () => {
       try {

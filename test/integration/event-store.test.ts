@@ -6,6 +6,7 @@ import { EventStore } from '../../src/store/event-store.js'
 import { WrongLastSequenceError } from '../../src/errors.js'
 import type { TaskCreated } from '../../src/domain/events.js'
 import { uniqueName } from '../helpers/env.js'
+import { appendStep } from '../../src/workers/append-step.js'
 
 const created = (taskId: string, title = 'T'): TaskCreated => ({
   type: 'TaskCreated',
@@ -65,6 +66,24 @@ test('N concurrent appends with the same expected sequence: exactly one wins', (
     )
     assert.is(results.filter((r) => r.status === 'fulfilled').length, 1)
     assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof WrongLastSequenceError))
+  }))
+
+test('N concurrent steps from the same state: one appends, the rest re-read and find the step done', () =>
+  withStore(async (store) => {
+    const subject = store.taskSubject('t-steps')
+    const first = await store.append(subject, created('t-steps'), { msgId: 'first', expectedLastSeq: 0 })
+    // 20 workers took the same event at the same sequence; each proposes its own next event.
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => appendStep(store, subject, created('t-steps', `next-${i}`), first.seq, `step-${i}`)),
+    )
+    assert.is(outcomes.filter((o) => o === 'appended').length, 1)
+    assert.is(outcomes.filter((o) => o === 'already-done').length, 19)
+    assert.is((await store.readAggregate(subject)).length, 2)
+    // A retry of the winning step (same msgID) is a no-op too, inside the window and after it.
+    const winner = (await store.readAggregate(subject))[1]!
+    const i = Number((winner.event as TaskCreated).title.replace('next-', ''))
+    assert.is(await appendStep(store, subject, created('t-steps', `next-${i}`), first.seq, `step-${i}`), 'already-done')
+    assert.is((await store.readAggregate(subject)).length, 2)
   }))
 
 test('readAggregate returns one aggregate in order, ignoring other subjects', () =>
