@@ -18,9 +18,9 @@ import { migrate } from './store/postgres.js'
 import type { Db } from './store/postgres.js'
 import { runConsumer } from './projectors/run-consumer.js'
 import type { RunningConsumer } from './projectors/run-consumer.js'
-import { redisProjector } from './projectors/redis-projector.js'
-import { postgresProjector } from './projectors/postgres-projector.js'
-import { republisher } from './projectors/republisher.js'
+import { redisProjectedTypes, redisProjector } from './projectors/redis-projector.js'
+import { postgresProjectedTypes, postgresProjector } from './projectors/postgres-projector.js'
+import { republishedTypes, republisher } from './projectors/republisher.js'
 import { samplerWorker } from './workers/sampler-worker.js'
 import { releaseManager } from './workers/release-manager.js'
 import { samplersFromConfig } from './sampling/chain.js'
@@ -101,9 +101,9 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   try {
     if (config.roles.includes('projectors')) {
       const toRedis = redisProjector({ redis: conn.redis, keys: conn.keys, ttlSeconds: config.decompositionTtlSeconds })
-      consumers.push(await runConsumer(store, { durable: durable('redis'), filterSubject: store.filter(), concurrency: 64, ackWaitMs: config.ackWaitMs }, (s) => toRedis(s.event), log))
+      consumers.push(await runConsumer(store, { durable: durable('redis'), filterSubject: store.filter(), concurrency: 64, ackWaitMs: config.ackWaitMs, eventTypes: redisProjectedTypes }, (s) => toRedis(s.event), log))
       const toPostgres = postgresProjector({ db: conn.db, store, now })
-      consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32, ackWaitMs: config.ackWaitMs }, toPostgres, log))
+      consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32, ackWaitMs: config.ackWaitMs, eventTypes: postgresProjectedTypes }, toPostgres, log))
     }
     if (config.roles.includes('sampler')) {
       const sampler = opts.sampler ?? samplersFromConfig(config, log, conn.nc)
@@ -124,7 +124,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
       consumers.push(
         await runConsumer(
           store,
-          { durable: durable('sampler'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: config.ackWaitMs },
+          { durable: durable('sampler'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: config.ackWaitMs, eventTypes: ['DecompositionRequested'] },
           work,
           log,
         ),
@@ -132,11 +132,11 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
     }
     if (config.roles.includes('release')) {
       const release = releaseManager({ store, now })
-      consumers.push(await runConsumer(store, { durable: durable('release'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: config.ackWaitMs }, release, log))
+      consumers.push(await runConsumer(store, { durable: durable('release'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: config.ackWaitMs, eventTypes: ['DecompositionPersisted'] }, release, log))
     }
     if (config.roles.includes('republisher')) {
       const publish = republisher({ nc: conn.nc, prefix: config.publishPrefix })
-      consumers.push(await runConsumer(store, { durable: durable('republisher'), filterSubject: store.filter(), concurrency: 16, ackWaitMs: config.ackWaitMs }, (s) => publish(s.event), log))
+      consumers.push(await runConsumer(store, { durable: durable('republisher'), filterSubject: store.filter(), concurrency: 16, ackWaitMs: config.ackWaitMs, eventTypes: republishedTypes }, (s) => publish(s.event), log))
     }
     if (config.roles.includes('rpc')) {
       watcher = await OutcomeWatcher.start(store, log)

@@ -32,7 +32,7 @@ const usage = `Usage:
   decomposer decompose --task-id ID <task text> [--constraint TEXT]... [--priority N]
                        [--session ID] [--idempotency-key KEY] [--timeout MS] [--json]
   decomposer get --task-id ID [--json]     the latest decomposition of a task
-  decomposer replay [--clean] [--concurrency N]
+  decomposer replay [--clean] [--concurrency BATCHES]
                                            rebuild the Redis and Postgres read models from the
                                            event stream (--clean: empty them first); never
                                            appends or republishes

@@ -1,7 +1,7 @@
 // The gate every sampler's output passes before it becomes an event: schema, graph rules, limits,
 // specialist mapping and service-assigned ids. Pure: the timestamp and the active specialists are
 // inputs.
-import Value from 'typebox/value'
+import { Compile } from 'typebox/compile'
 import type { FieldIssue } from '../errors.js'
 import { deriveStrategy, describeGraphIssue, graphIssues } from './dag.js'
 import { Decomposition as DecompositionSchema, SampledDecomposition } from './decomposition-schema.js'
@@ -19,8 +19,12 @@ export type AcceptResult =
   | { ok: true; decomposition: Decomposition; notes: string[] }
   | { ok: false; issues: FieldIssue[] }
 
+// Compiled once: the check of a valid answer is the hot path; errors are only gathered on failure.
+const sampledCheck = Compile(SampledDecomposition)
+const decompositionCheck = Compile(DecompositionSchema)
+
 export function acceptDecomposition(raw: unknown, opts: AcceptOptions): AcceptResult {
-  const schemaIssues = [...Value.Errors(SampledDecomposition, raw)]
+  const schemaIssues = sampledCheck.Check(raw) ? [] : [...sampledCheck.Errors(raw)]
     .filter((e) => e.keyword !== 'boolean') // duplicates of the additionalProperties issue
     .map((e) => ({ path: e.instancePath, message: e.message }))
   if (schemaIssues.length > 0) return { ok: false, issues: dedupe(schemaIssues) }
@@ -67,7 +71,7 @@ export function acceptDecomposition(raw: unknown, opts: AcceptOptions): AcceptRe
     reasoning: sampled.reasoning,
     architecturalConsiderations: sampled.architecturalConsiderations ?? [],
   }
-  if (!Value.Check(DecompositionSchema, decomposition)) throw new Error('acceptDecomposition produced an invalid decomposition')
+  if (!decompositionCheck.Check(decomposition)) throw new Error('acceptDecomposition produced an invalid decomposition')
   return { ok: true, decomposition, notes }
 }
 

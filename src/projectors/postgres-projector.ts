@@ -6,7 +6,8 @@
 import type { DecompositionSampled, DomainEvent } from '../domain/events.js'
 import { decide, fold } from '../domain/decomposition.js'
 import type { Db } from '../store/postgres.js'
-import { insertAttachment, insertTask, pgCall } from '../store/postgres.js'
+import { insertAttachments, insertTasks, pgCall } from '../store/postgres.js'
+import type { NewAttachmentRow, NewTaskRow } from '../store/postgres.js'
 import type { EventStore, StoredEvent } from '../store/event-store.js'
 import { appendStep } from '../workers/append-step.js'
 
@@ -17,14 +18,17 @@ export interface PostgresProjectorDeps {
   now: () => number
 }
 
-export function postgresProjector(deps: PostgresProjectorDeps) {
-  const { db } = deps
-  return async function apply(stored: StoredEvent): Promise<void> {
-    const event: DomainEvent = stored.event
-    switch (event.type) {
-      case 'TaskCreated':
-        await pgCall(() =>
-          insertTask(db, {
+/** The events that write rows (Sampled also appends Persisted). */
+export const postgresProjectedTypes = ['TaskCreated', 'AttachmentCreated', 'DecompositionSampled'] as const
+
+/** The rows one event produces. Pure: the live projector and the batched replay share it. */
+export function rowsOf(stored: StoredEvent): { tasks: NewTaskRow[]; attachments: NewAttachmentRow[] } {
+  const event: DomainEvent = stored.event
+  switch (event.type) {
+    case 'TaskCreated':
+      return {
+        tasks: [
+          {
             id: event.taskId,
             title: event.title,
             description: event.description,
@@ -34,12 +38,15 @@ export function postgresProjector(deps: PostgresProjectorDeps) {
             createdBy: event.createdBy,
             createdAt: new Date(event.createdAt),
             eventSeq: stored.seq,
-          }),
-        )
-        return
-      case 'AttachmentCreated':
-        await pgCall(() =>
-          insertAttachment(db, {
+          },
+        ],
+        attachments: [],
+      }
+    case 'AttachmentCreated':
+      return {
+        tasks: [],
+        attachments: [
+          {
             taskId: event.taskId,
             key: event.key,
             type: event.attachmentType,
@@ -47,12 +54,14 @@ export function postgresProjector(deps: PostgresProjectorDeps) {
             createdBy: event.createdBy,
             createdAt: new Date(event.createdAt),
             eventSeq: stored.seq,
-          }),
-        )
-        return
-      case 'DecompositionSampled': {
-        await pgCall(() =>
-          insertAttachment(db, {
+          },
+        ],
+      }
+    case 'DecompositionSampled':
+      return {
+        tasks: [],
+        attachments: [
+          {
             taskId: event.taskId,
             key: event.attachmentKey,
             type: 'json',
@@ -60,25 +69,33 @@ export function postgresProjector(deps: PostgresProjectorDeps) {
             createdBy: event.decomposedBy,
             createdAt: new Date(event.timestamp),
             eventSeq: stored.seq,
-          }),
-        )
-        if (!deps.store) return
-        const [persisted] = decide({ type: 'MarkPersisted', sampledSeq: stored.seq, at: deps.now() }, fold([event]))
-        if (persisted) {
-          await appendStep(deps.store, stored.subject, persisted, stored.seq, `persisted:${event.decompositionId}`)
-        }
-        return
+          },
+        ],
       }
-      case 'DecompositionRequested':
-      case 'DecompositionFailed':
-      case 'DecompositionPersisted':
-      case 'SubtasksReleased':
-        return
-      default: {
-        const never: never = event
-        throw new Error(`unhandled event ${JSON.stringify(never)}`)
-      }
+    case 'DecompositionRequested':
+    case 'DecompositionFailed':
+    case 'DecompositionPersisted':
+    case 'SubtasksReleased':
+      return { tasks: [], attachments: [] }
+    default: {
+      const never: never = event
+      throw new Error(`unhandled event ${JSON.stringify(never)}`)
     }
+  }
+}
+
+export function postgresProjector(deps: PostgresProjectorDeps) {
+  const { db } = deps
+  return async function apply(stored: StoredEvent): Promise<void> {
+    const { tasks, attachments } = rowsOf(stored)
+    if (tasks.length > 0) await pgCall(() => insertTasks(db, tasks))
+    if (attachments.length > 0) await pgCall(() => insertAttachments(db, attachments))
+    const event = stored.event
+    // The attachment projector's second duty: the row is written, so the decomposition moves on.
+    // Also when the row already existed (a crash after the commit must not stall it).
+    if (event.type !== 'DecompositionSampled' || !deps.store) return
+    const [persisted] = decide({ type: 'MarkPersisted', sampledSeq: stored.seq, at: deps.now() }, fold([event]))
+    if (persisted) await appendStep(deps.store, stored.subject, persisted, stored.seq, `persisted:${event.decompositionId}`)
   }
 }
 

@@ -13,87 +13,94 @@ export interface RedisProjectorDeps {
   ttlSeconds: number
 }
 
-export function redisProjector(deps: RedisProjectorDeps) {
-  const { redis, keys } = deps
-  return async function apply(event: DomainEvent): Promise<void> {
-    switch (event.type) {
-      case 'TaskCreated':
-        await redisCall(() =>
-          redis.hsetIfAbsent(
-            keys.task(event.taskId),
-            ...pairs({
-              id: event.taskId,
-              title: event.title,
-              description: event.description,
-              priority: event.priority,
-              status: 'pending',
-              sessionId: event.sessionId ?? '',
-              createdAt: event.createdAt,
-            }),
-          ),
-        )
-        return
-      case 'DecompositionSampled': {
-        const d = event.decomposition
-        const expireAt = Math.floor(event.timestamp / 1000) + deps.ttlSeconds
-        const p = redis.pipeline()
-        ;(p as unknown as ProjectionCommands).hsetNewest(
-          keys.decomposition(event.taskId),
-          String(event.timestamp),
-          String(expireAt),
+/** The events that change Redis; the consumer passes over the rest undecoded. */
+export const redisProjectedTypes = ['TaskCreated', 'DecompositionSampled', 'SubtasksReleased'] as const
+
+type Pipeline = ReturnType<Redis['pipeline']> & ProjectionCommands
+
+/**
+ * Queues the writes of one event on a pipeline (live: one event per pipeline; replay: thousands).
+ * Returns the number of commands queued.
+ */
+export function queueProjection(p: Pipeline, keys: Keys, ttlSeconds: number, event: DomainEvent): number {
+  switch (event.type) {
+    case 'TaskCreated':
+      p.hsetIfAbsent(
+        keys.task(event.taskId),
+        ...pairs({
+          id: event.taskId,
+          title: event.title,
+          description: event.description,
+          priority: event.priority,
+          status: 'pending',
+          sessionId: event.sessionId ?? '',
+          createdAt: event.createdAt,
+        }),
+      )
+      return 1
+    case 'DecompositionSampled': {
+      const d = event.decomposition
+      const expireAt = Math.floor(event.timestamp / 1000) + ttlSeconds
+      p.hsetNewest(
+        keys.decomposition(event.taskId),
+        String(event.timestamp),
+        String(expireAt),
+        ...pairs({
+          taskId: event.taskId,
+          taskText: event.taskText,
+          strategy: d.executionStrategy,
+          totalComplexity: d.totalComplexity,
+          subtaskCount: d.subtasks.length,
+          timestamp: event.timestamp,
+          sessionId: event.sessionId,
+        }),
+      )
+      for (const s of d.subtasks) {
+        p.hsetIfAbsent(
+          keys.subtask(s.id),
           ...pairs({
-            taskId: event.taskId,
-            taskText: event.taskText,
-            strategy: d.executionStrategy,
-            totalComplexity: d.totalComplexity,
-            subtaskCount: d.subtasks.length,
-            timestamp: event.timestamp,
-            sessionId: event.sessionId,
+            id: s.id,
+            parentTaskId: event.taskId,
+            description: s.description,
+            specialist: s.specialist,
+            complexity: s.complexity,
+            estimatedMinutes: s.estimatedMinutes,
+            dependencies: JSON.stringify(s.dependencies),
+            status: 'pending',
+            createdAt: event.timestamp,
           }),
         )
-        for (const s of d.subtasks) {
-          ;(p as unknown as ProjectionCommands).hsetIfAbsent(
-            keys.subtask(s.id),
-            ...pairs({
-              id: s.id,
-              parentTaskId: event.taskId,
-              description: s.description,
-              specialist: s.specialist,
-              complexity: s.complexity,
-              estimatedMinutes: s.estimatedMinutes,
-              dependencies: JSON.stringify(s.dependencies),
-              status: 'pending',
-              createdAt: event.timestamp,
-            }),
-          )
-        }
-        await redisCall(() => execPipeline(p))
-        return
       }
-      case 'SubtasksReleased': {
-        if (event.released.length === 0) return
-        const p = redis.pipeline()
-        for (const s of event.released) {
-          ;(p as unknown as ProjectionCommands).enqueueIfPending(
-            keys.queue(s.specialist),
-            keys.subtask(s.id),
-            String(event.timestamp + s.complexity),
-            s.id,
-          )
-        }
-        await redisCall(() => execPipeline(p))
-        return
-      }
-      case 'AttachmentCreated':
-      case 'DecompositionRequested':
-      case 'DecompositionFailed':
-      case 'DecompositionPersisted':
-        return
-      default: {
-        const never: never = event
-        throw new Error(`unhandled event ${JSON.stringify(never)}`)
-      }
+      return 1 + d.subtasks.length
     }
+    case 'SubtasksReleased': {
+      for (const s of event.released) {
+        p.enqueueIfPending(
+          keys.queue(s.specialist),
+          keys.subtask(s.id),
+          String(event.timestamp + s.complexity),
+          s.id,
+        )
+      }
+      return event.released.length
+    }
+    case 'AttachmentCreated':
+    case 'DecompositionRequested':
+    case 'DecompositionFailed':
+    case 'DecompositionPersisted':
+      return 0
+    default: {
+      const never: never = event
+      throw new Error(`unhandled event ${JSON.stringify(never)}`)
+    }
+  }
+}
+
+export function redisProjector(deps: RedisProjectorDeps) {
+  return async function apply(event: DomainEvent): Promise<void> {
+    const p = deps.redis.pipeline() as Pipeline
+    if (queueProjection(p, deps.keys, deps.ttlSeconds, event) === 0) return
+    await redisCall(() => execPipeline(p))
   }
 }
 
@@ -101,7 +108,7 @@ function pairs(fields: Record<string, string | number>): string[] {
   return Object.entries(fields).flatMap(([k, v]) => [k, String(v)])
 }
 
-async function execPipeline(p: ReturnType<Redis['pipeline']>): Promise<void> {
+export async function execPipeline(p: ReturnType<Redis['pipeline']>): Promise<void> {
   const results = await p.exec()
   const failed = results?.find(([err]) => err)
   if (failed) throw failed[0]

@@ -16,6 +16,9 @@ export interface OutboundEvent {
 }
 
 /** Pure mapping from a domain event to what goes on the wire. */
+/** The events that are republished on `task.*` subjects. */
+export const republishedTypes = ['TaskCreated', 'AttachmentCreated', 'SubtasksReleased'] as const
+
 export function outboundEvents(event: DomainEvent): Omit<OutboundEvent, 'subject'>['body'][] {
   switch (event.type) {
     case 'TaskCreated':

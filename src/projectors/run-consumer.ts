@@ -10,7 +10,8 @@ import type { ConsumerMessages, JetStreamManager, JsMsg } from '@nats-io/jetstre
 import { PoisonEventError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { InvalidTransitionError } from '../domain/decomposition.js'
-import { decodeEvent } from '../store/event-store.js'
+import { decodeEvent, eventTypeHeader } from '../store/event-store.js'
+import type { DomainEvent } from '../domain/events.js'
 import type { EventStore, StoredEvent } from '../store/event-store.js'
 
 export interface ConsumerSpec {
@@ -20,6 +21,8 @@ export interface ConsumerSpec {
   /** Events processed at once by this instance. */
   concurrency: number
   ackWaitMs?: number
+  /** The event types the handler acts on; others are acked without being decoded. */
+  eventTypes?: readonly DomainEvent['type'][]
 }
 
 export type EventHandler = (stored: StoredEvent, msg: JsMsg) => Promise<void>
@@ -65,6 +68,11 @@ export async function runConsumer(
 
   async function handle(msg: JsMsg): Promise<void> {
     let stored: StoredEvent | undefined
+    const type = msg.headers?.get(eventTypeHeader)
+    if (type && spec.eventTypes && !spec.eventTypes.includes(type as DomainEvent['type'])) {
+      msg.ack()
+      return
+    }
     try {
       stored = { seq: msg.seq, subject: msg.subject, event: decodeEvent(msg.data) }
       await handler(stored, msg)

@@ -5,6 +5,7 @@ import Type from 'typebox'
 import { NotFoundError } from '../errors.js'
 import { safeIdPattern } from '../domain/ids.js'
 import { redisCall } from '../store/redis.js'
+import { forgetRegistry } from '../store/specialist-registry.js'
 import type { MethodDeps } from './method-deps.js'
 import { parseParams } from './params.js'
 
@@ -39,6 +40,7 @@ export function systemMethods(deps: MethodDeps & { instanceTtlMs: number }) {
         .zadd(keys.instances, expiresAt, p.id)
         .exec(),
     )
+    forgetRegistry(redis)
     return { id: p.id, roles: [...new Set(p.roles)], expiresAt: new Date(expiresAt).toISOString() }
   }
   async function heartbeat(raw: unknown) {

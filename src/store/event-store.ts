@@ -5,11 +5,15 @@
 import { Compile } from 'typebox/compile'
 import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { DirectMsgRequest, JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
+import { headers } from '@nats-io/nats-core'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { PoisonEventError, StorageError, WrongLastSequenceError } from '../errors.js'
 import { DomainEvent } from '../domain/events.js'
 
 const checkEvent = Compile(DomainEvent)
+
+/** The event's type, also in a header, so a consumer can pass over events it ignores undecoded. */
+export const eventTypeHeader = 'Decomposer-Event'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
@@ -93,7 +97,10 @@ export class EventStore {
   async append(subject: string, event: DomainEvent, opts: { msgId: string; expectedLastSeq?: number }): Promise<AppendResult> {
     assertSubjectSafe(subject)
     try {
+      const h = headers()
+      h.set(eventTypeHeader, event.type)
       const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(event)), {
+        headers: h,
         msgID: opts.msgId,
         ...(opts.expectedLastSeq !== undefined ? { expect: { lastSubjectSequence: opts.expectedLastSeq } } : {}),
       })
@@ -114,6 +121,7 @@ export class EventStore {
 
   /** One event by stream sequence. */
   async get(seq: number): Promise<StoredEvent | undefined> {
+    if (!Number.isInteger(seq) || seq < 1) return undefined // no such message; JetStream would answer with an error
     const m = await this.direct({ seq })
     return m ? decodeStored(m) : undefined
   }

@@ -127,42 +127,65 @@ export async function findTask(db: Db, taskId: string): Promise<TaskRow | undefi
   return db.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst()
 }
 
-export async function insertTask(
-  db: Db,
-  row: { id: string; title: string; description: string; priority: number; metadata: unknown; sessionId?: string | undefined; createdBy: string; createdAt: Date; eventSeq: number },
-): Promise<void> {
+export interface NewTaskRow {
+  id: string
+  title: string
+  description: string
+  priority: number
+  metadata: unknown
+  sessionId?: string | undefined
+  createdBy: string
+  createdAt: Date
+  eventSeq: number
+}
+export interface NewAttachmentRow {
+  taskId: string
+  key: string
+  type: string
+  value: unknown
+  createdBy: string
+  createdAt: Date
+  eventSeq: number
+}
+
+/** Inserts rows once: an existing id is left as it is (redelivery and replay change nothing). */
+export async function insertTasks(db: Db, rows: readonly NewTaskRow[]): Promise<void> {
+  if (rows.length === 0) return
   await db
     .insertInto('tasks')
-    .values({
-      id: row.id,
-      title: row.title,
-      description: row.description,
-      priority: row.priority,
-      metadata: JSON.stringify(row.metadata ?? {}),
-      session_id: row.sessionId ?? null,
-      created_by: row.createdBy,
-      created_at: row.createdAt,
-      event_seq: row.eventSeq,
-    })
+    .values(
+      rows.map((row) => ({
+        id: row.id,
+        title: row.title,
+        description: row.description,
+        priority: row.priority,
+        metadata: JSON.stringify(row.metadata ?? {}),
+        session_id: row.sessionId ?? null,
+        created_by: row.createdBy,
+        created_at: row.createdAt,
+        event_seq: row.eventSeq,
+      })),
+    )
     .onConflict((oc) => oc.column('id').doNothing())
     .execute()
 }
 
-export async function insertAttachment(
-  db: Db,
-  row: { taskId: string; key: string; type: string; value: unknown; createdBy: string; createdAt: Date; eventSeq: number },
-): Promise<void> {
+/** Inserts rows once per (task, key). */
+export async function insertAttachments(db: Db, rows: readonly NewAttachmentRow[]): Promise<void> {
+  if (rows.length === 0) return
   await db
     .insertInto('task_attachments')
-    .values({
-      task_id: row.taskId,
-      key: row.key,
-      type: row.type,
-      value: JSON.stringify(row.value ?? null),
-      created_by: row.createdBy,
-      created_at: row.createdAt,
-      event_seq: row.eventSeq,
-    })
+    .values(
+      rows.map((row) => ({
+        task_id: row.taskId,
+        key: row.key,
+        type: row.type,
+        value: JSON.stringify(row.value ?? null),
+        created_by: row.createdBy,
+        created_at: row.createdAt,
+        event_seq: row.eventSeq,
+      })),
+    )
     .onConflict((oc) => oc.columns(['task_id', 'key']).doNothing())
     .execute()
 }

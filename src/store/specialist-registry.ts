@@ -11,8 +11,31 @@ interface RegistryDeps {
   keys: Keys
 }
 
+/**
+ * Registrations change rarely and every decomposition asks twice (admission and sampling), so each
+ * process keeps what it read for a second: a new registration is seen within 1 s everywhere, and
+ * at once by the instance that took it.
+ */
+const cacheMs = 1000
+const cache = new WeakMap<Redis, Map<string, { at: number; instances: Promise<RegisteredInstance[]> }>>()
+
+export function forgetRegistry(redis: Redis): void {
+  cache.delete(redis)
+}
+
+function healthyInstances(deps: RegistryDeps, nowMs: number): Promise<RegisteredInstance[]> {
+  let byPrefix = cache.get(deps.redis)
+  if (!byPrefix) cache.set(deps.redis, (byPrefix = new Map()))
+  const hit = byPrefix.get(deps.keys.prefix)
+  if (hit && nowMs - hit.at < cacheMs && nowMs >= hit.at) return hit.instances
+  const instances = readHealthyInstances(deps, nowMs)
+  byPrefix.set(deps.keys.prefix, { at: nowMs, instances })
+  instances.catch(() => byPrefix.delete(deps.keys.prefix)) // never cache a failure
+  return instances
+}
+
 /** The healthy instances, read from the expiry-scored set (no SCAN) and their hashes. */
-async function healthyInstances({ redis, keys }: RegistryDeps, nowMs: number): Promise<RegisteredInstance[]> {
+async function readHealthyInstances({ redis, keys }: RegistryDeps, nowMs: number): Promise<RegisteredInstance[]> {
   const ids = await redisCall(async () => {
     await redis.zremrangebyscore(keys.instances, '-inf', nowMs)
     return redis.zrange(keys.instances, '0', '-1')
