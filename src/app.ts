@@ -53,7 +53,9 @@ export interface RunningService {
 
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   try {
-    return await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 })
+    // noAsyncTraces: nats.js otherwise builds an Error per request (every JetStream append) just
+    // in case it times out; that was 7 % of the service's CPU under load.
+    return await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true })
   } catch (err) {
     throw new StorageError(`NATS is not reachable at ${url} (${(err as Error).message})`, { store: 'nats' }, { cause: err })
   }

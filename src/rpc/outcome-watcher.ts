@@ -6,7 +6,7 @@ import { DeliverPolicy } from '@nats-io/jetstream'
 import type { ConsumerMessages } from '@nats-io/jetstream'
 import type { Logger } from '../log.js'
 import type { DecompositionFailed, DecompositionSampled, DomainEvent } from '../domain/events.js'
-import { decodeEvent } from '../store/event-store.js'
+import { decodeEvent, eventTypeHeader } from '../store/event-store.js'
 import type { EventStore, StoredEvent } from '../store/event-store.js'
 
 export type Outcome = { kind: 'persisted'; sampled: DecompositionSampled } | { kind: 'failed'; failed: DecompositionFailed }
@@ -53,6 +53,10 @@ export class OutcomeWatcher {
       try {
         for await (const m of messages) {
           if (this.waiters.size === 0) continue
+          // The subject ends with the decomposition id: events nobody here waits for (other
+          // instances' calls) and Requested events are passed over without being decoded.
+          if (!this.waiters.has(m.subject.slice(m.subject.lastIndexOf('.') + 1))) continue
+          if (m.headers?.get(eventTypeHeader) === 'DecompositionRequested') continue
           let event: DomainEvent
           try {
             event = decodeEvent(m.data)

@@ -26,6 +26,7 @@ export function createAnthropicSampler(opts: AnthropicSamplerOptions): Sampler {
   return {
     name: 'anthropic',
     repairable: true,
+    usesProfiles: true,
     async sample(request, signal) {
       const message = await client.messages.create(
         {

@@ -15,6 +15,7 @@ export function chainSamplers(samplers: readonly Sampler[], log: Logger): Sample
   return {
     name: samplers.map((s) => s.name).join(','),
     repairable: samplers.some((s) => s.repairable),
+    usesProfiles: samplers.some((s) => s.usesProfiles),
     async sample(request, signal) {
       let lastError: unknown
       for (const s of samplers) {

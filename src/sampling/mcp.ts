@@ -23,6 +23,7 @@ export function createMcpSampler(opts: McpSamplerOptions): Sampler {
   return {
     name: 'mcp',
     repairable: true,
+    usesProfiles: true,
     async sample(request, signal) {
       if (!sessionTokenPattern.test(request.sessionId)) {
         throw new SamplerUnavailableError(`Session id "${request.sessionId}" cannot address an MCP bridge (use A-Z a-z 0-9 _ : -)`)

@@ -22,6 +22,7 @@ export function createOpenAiSampler(opts: OpenAiSamplerOptions): Sampler {
   return {
     name: 'openai',
     repairable: true,
+    usesProfiles: true,
     async sample(request, signal) {
       const completion = await client.chat.completions.create(
         {

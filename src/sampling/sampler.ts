@@ -34,6 +34,8 @@ export interface Sampler {
   readonly name: string
   /** Providers that can take validation errors back (LLMs) get one repair round. */
   readonly repairable: boolean
+  /** Whether the prompt uses specialist profiles (LLMs do; the offline planner does not). */
+  readonly usesProfiles?: boolean
   sample(request: SamplingRequest, signal: AbortSignal): Promise<SampleResult>
 }
 

@@ -41,7 +41,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
     const heartbeat = msg ? setInterval(() => msg.working(), Math.max(500, deps.ackWaitMs / 3)) : undefined
     try {
       const timestamp = await claimTimestamp(event.decompositionId)
-      const profiles = await readSpecialistProfiles(deps, event.specialists, deps.now())
+      const profiles = deps.sampler.usesProfiles ? await readSpecialistProfiles(deps, event.specialists, deps.now()) : undefined
       let next
       try {
         const sampled = await deps.breaker.run(() => sampleDecomposition(
@@ -52,7 +52,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
             priority: event.priority,
             constraints: event.constraints,
             specialists: event.specialists,
-            profiles,
+            ...(profiles ? { profiles } : {}),
           },
           { timestampMs: timestamp, maxSubtasks: deps.maxSubtasks, timeoutMs: deps.samplingTimeoutMs, now: deps.now },
         ))
