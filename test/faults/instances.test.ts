@@ -50,7 +50,7 @@ test('three instances under load, one killed: every request answered once, no st
         const events = await readAllEvents(config, 'decomposition')
         return events.filter((e) => e.event.type === 'SubtasksReleased').length >= total ? events : undefined
       },
-      20_000,
+      40_000,
       'all released',
     ).catch(async (err: Error) => {
       const events = await readAllEvents(config, 'decomposition')
@@ -72,7 +72,7 @@ test('three instances under load, one killed: every request answered once, no st
     assert.ok(samplers.size >= 2, `sampled by ${[...samplers].join(', ')}`)
     const conn = await rig.open()
     const settings = { databaseUrl: config.databaseUrl, pgSchema: config.pgSchema, ttlSeconds: config.decompositionTtlSeconds, log: silentLogger }
-    await eventually(async () => ((await verifyReadModels(conn, settings)).differences.length === 0 ? true : undefined), 20_000, 'read models equal the log')
+    await eventually(async () => ((await verifyReadModels(conn, settings)).differences.length === 0 ? true : undefined), 40_000, 'read models equal the log')
     const rows = await conn.db.selectFrom('task_attachments').select(['task_id', 'key']).execute()
     assert.is(rows.length, total)
     for (const [i, key] of answers) assert.ok(rows.some((r) => r.task_id === `t-i${i}` && r.key === key))

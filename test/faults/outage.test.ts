@@ -110,7 +110,7 @@ test('Redis down 5 s, Postgres down 5 s, NATS restarted: nothing accepted is los
         const released = events.filter((e) => e.event.type === 'SubtasksReleased').length
         return requested === released ? true : undefined
       },
-      30_000,
+      45_000,
       'every accepted decomposition released',
     )
     const events = await readAllEvents(config, 'decomposition')
@@ -119,7 +119,7 @@ test('Redis down 5 s, Postgres down 5 s, NATS restarted: nothing accepted is los
     for (const [subject, types] of perDecomposition) {
       assert.equal(types, ['DecompositionRequested', 'DecompositionSampled', 'DecompositionPersisted', 'SubtasksReleased'], subject)
     }
-    await eventually(async () => ((await verifyReadModels(conn, settings)).differences.length === 0 ? true : undefined), 20_000, 'read models equal the log')
+    await eventually(async () => ((await verifyReadModels(conn, settings)).differences.length === 0 ? true : undefined), 40_000, 'read models equal the log')
     for (const o of ok) {
       const rows = await conn.db.selectFrom('task_attachments').select('key').where('task_id', '=', o.taskId).execute()
       assert.equal(rows.map((r) => r.key), [o.attachmentKey])

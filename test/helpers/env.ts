@@ -93,11 +93,13 @@ export async function startTestService(label: string, overrides: Partial<Config>
 /** Polls until `fn` returns a value other than undefined, or fails after `ms`. */
 export async function eventually<T>(fn: () => Promise<T | undefined>, ms = 5000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + ms
+  let pause = 10
   for (;;) {
     const v = await fn()
     if (v !== undefined) return v
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, pause))
+    pause = Math.min(250, pause * 2) // quick at first, then gentle on a loaded machine
   }
 }
 
@@ -128,6 +130,8 @@ export async function readAllEvents(config: Config, kind?: 'task' | 'attachment'
         if (done) break
       }
     }
+    // Remove the ephemeral consumer now rather than at its inactivity timeout: tests poll this.
+    await consumer.delete().catch(() => undefined)
     return out
   } finally {
     await nc.close()
