@@ -55,34 +55,31 @@ export function queueProjection(p: Pipeline, keys: Keys, ttlSeconds: number, eve
           sessionId: event.sessionId,
         }),
       )
-      for (const s of d.subtasks) {
-        p.hsetIfAbsent(
-          keys.subtask(s.id),
-          ...pairs({
-            id: s.id,
-            parentTaskId: event.taskId,
-            description: s.description,
-            specialist: s.specialist,
-            complexity: s.complexity,
-            estimatedMinutes: s.estimatedMinutes,
-            dependencies: JSON.stringify(s.dependencies),
-            status: 'pending',
-            createdAt: event.timestamp,
-          }),
-        )
-      }
-      return 1 + d.subtasks.length
+      // All subtask hashes in one script call; each is created only if absent.
+      const subtaskArgs = d.subtasks.map((s) =>
+        pairs({
+          id: s.id,
+          parentTaskId: event.taskId,
+          description: s.description,
+          specialist: s.specialist,
+          complexity: s.complexity,
+          estimatedMinutes: s.estimatedMinutes,
+          dependencies: JSON.stringify(s.dependencies),
+          status: 'pending',
+          createdAt: event.timestamp,
+        }),
+      )
+      p.hsetEachIfAbsent(d.subtasks.length, ...d.subtasks.map((s) => keys.subtask(s.id)), subtaskArgs[0]!.length, ...subtaskArgs.flat())
+      return 2
     }
     case 'SubtasksReleased': {
-      for (const s of event.released) {
-        p.enqueueIfPending(
-          keys.queue(s.specialist),
-          keys.subtask(s.id),
-          String(event.timestamp + s.complexity),
-          s.id,
-        )
-      }
-      return event.released.length
+      if (event.released.length === 0) return 0
+      p.enqueueEachIfPending(
+        event.released.length * 2,
+        ...event.released.flatMap((s) => [keys.queue(s.specialist), keys.subtask(s.id)]),
+        ...event.released.flatMap((s) => [String(event.timestamp + s.complexity), s.id]),
+      )
+      return 1
     }
     case 'AttachmentCreated':
     case 'DecompositionRequested':

@@ -58,6 +58,22 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`
 
 /**
+ * hsetIfAbsent for many hashes in one call (all subtasks of a decomposition): one round trip and
+ * one script run instead of one per subtask. KEYS the hashes; ARGV[1] the number of field/value
+ * arguments per hash (the same for all), then each hash's arguments in KEYS order.
+ */
+export const hsetEachIfAbsentScript = `
+local n = tonumber(ARGV[1])
+local created = 0
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('HSET', key, unpack(ARGV, 2 + (i - 1) * n, 1 + i * n))
+    created = created + 1
+  end
+end
+return created`
+
+/**
  * Newest-wins write of the decomposition cache: a task decomposed twice keeps the later one even
  * when events are applied out of order, and the expiry is absolute (EXPIREAT) so a replay gives
  * the same expiry. KEYS[1] hash; ARGV[1] timestamp ms, ARGV[2] expire-at seconds, then pairs.
@@ -70,13 +86,19 @@ redis.call('EXPIREAT', KEYS[1], ARGV[2])
 return 1`
 
 /**
- * Queue a released subtask unless it has moved past pending (claimed or done): a redelivered
- * release must not put claimed work back. KEYS[1] queue, KEYS[2] subtask hash; ARGV score, member.
+ * Queue released subtasks, each unless it has moved past pending (claimed or done): a redelivered
+ * release must not put claimed work back. One call for all subtasks of a release.
+ * KEYS queue1, hash1, queue2, hash2...; ARGV score1, member1, score2, member2...
  */
-export const enqueueIfPendingScript = `
-local status = redis.call('HGET', KEYS[2], 'status')
-if status and status ~= 'pending' then return 0 end
-return redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])`
+export const enqueueEachIfPendingScript = `
+local added = 0
+for i = 1, #KEYS, 2 do
+  local status = redis.call('HGET', KEYS[i + 1], 'status')
+  if not status or status == 'pending' then
+    added = added + redis.call('ZADD', KEYS[i], 'NX', ARGV[i], ARGV[i + 1])
+  end
+end
+return added`
 
 /** Claims a key for a given owner; the same owner claiming again succeeds (retries after a crash). */
 export const claimScript = `
@@ -108,7 +130,9 @@ export interface ProjectionCommands {
   slidingWindow(key: string, nowMs: string, windowMs: string, limit: string, member: string): Promise<[number, number]>
   hsetIfAbsent(key: string, ...fieldValues: string[]): Promise<number>
   hsetNewest(key: string, timestampMs: string, expireAtSeconds: string, ...fieldValues: string[]): Promise<number>
-  enqueueIfPending(queueKey: string, subtaskKey: string, score: string, member: string): Promise<number>
+  /** numberOfKeys first (variadic script), then the keys, then the arguments. */
+  hsetEachIfAbsent(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>
+  enqueueEachIfPending(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>
   claim(key: string, owner: string, ttlMs: string): Promise<number>
 }
 
@@ -118,7 +142,8 @@ export function defineProjectionCommands(redis: Redis): Redis & ProjectionComman
   if (!r.hsetIfAbsent) {
     redis.defineCommand('hsetIfAbsent', { numberOfKeys: 1, lua: hsetIfAbsentScript })
     redis.defineCommand('hsetNewest', { numberOfKeys: 1, lua: hsetNewestScript })
-    redis.defineCommand('enqueueIfPending', { numberOfKeys: 2, lua: enqueueIfPendingScript })
+    redis.defineCommand('hsetEachIfAbsent', { lua: hsetEachIfAbsentScript })
+    redis.defineCommand('enqueueEachIfPending', { lua: enqueueEachIfPendingScript })
     redis.defineCommand('claim', { numberOfKeys: 1, lua: claimScript })
     redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: slidingWindowScript })
   }
