@@ -101,8 +101,11 @@ export function redisProjector(deps: RedisProjectorDeps) {
   }
 }
 
+/** Field/value arguments for HSET. A plain loop: replay calls this for every subtask of the log. */
 function pairs(fields: Record<string, string | number>): string[] {
-  return Object.entries(fields).flatMap(([k, v]) => [k, String(v)])
+  const out: string[] = []
+  for (const k in fields) out.push(k, String(fields[k]))
+  return out
 }
 
 export async function execPipeline(p: ReturnType<Redis['pipeline']>): Promise<void> {
