@@ -9,7 +9,7 @@ import type { NatsConnection, Subscription } from '@nats-io/nats-core'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import { call } from '../../src/cli/rpc-client.js'
-import { cleanup, darkModeRequest, eventually, testConfig } from '../helpers/env.js'
+import { cleanup, darkModeRequest, envFor, eventually, testConfig } from '../helpers/env.js'
 
 const config = testConfig('e2e', { logLevel: 'info' })
 let child: ChildProcess
@@ -18,17 +18,7 @@ let logs = ''
 
 test.before(async () => {
   child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start'], {
-    env: {
-      ...process.env,
-      NODE_OPTIONS: '',
-      STREAM_NAME: config.streamName,
-      RPC_PREFIX: config.rpcPrefix,
-      PUBLISH_PREFIX: config.publishPrefix,
-      REDIS_PREFIX: config.redisPrefix,
-      PG_SCHEMA: config.pgSchema,
-      INSTANCE_ID: 'worker-1',
-      LOG_LEVEL: 'info',
-    },
+    env: envFor(config, { INSTANCE_ID: 'worker-1', LOG_LEVEL: 'info' }),
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()))
