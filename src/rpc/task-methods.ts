@@ -73,8 +73,6 @@ export function taskMethods(deps: MethodDeps) {
     })
     const clientId = ctx.clientId ?? sessionId
     const now = deps.now()
-    await admit(deps, clientId, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
-    const specialists = await currentSpecialists(deps, now)
     // An Idempotency-Key makes the decomposition id deterministic: a retry appends the same
     // Requested event (a duplicate) and joins the original decomposition.
     // Retries are recognised by who the caller says it is, never by the instance that happens to
@@ -84,6 +82,11 @@ export function taskMethods(deps: MethodDeps) {
     const id = ctx.idempotencyKey
       ? `d-${hash([callerId, ctx.idempotencyKey]).slice(0, 32)}`
       : decompositionId(now, deps.random())
+    // A retry with a key whose decomposition already exists only joins it: it is not a new
+    // admission, so it does not count against the rate limit.
+    const isKnownRetry = ctx.idempotencyKey ? (await deps.store.last(deps.store.decompositionSubject(id))) !== undefined : false
+    if (!isKnownRetry) await admit(deps, clientId, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
+    const specialists = await currentSpecialists(deps, now)
     const [requested] = decide(
       {
         type: 'RequestDecomposition',

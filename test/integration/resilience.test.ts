@@ -34,6 +34,29 @@ test('rate limit: the 11th decomposition in a minute is refused, another client 
   }
 })
 
+test('rate limit: retries with the Idempotency-Key of an existing decomposition are not new admissions', async () => {
+  const t = await startTestService('ratelimitkey', { rateLimitPerMinute: 3 })
+  try {
+    const rpc = (task: string, idempotencyKey?: string) =>
+      call(t.client, t.config.rpcPrefix, 'task.decompose', { taskId: 't-rk', task }, { clientId: 'client-k', ...(idempotencyKey ? { idempotencyKey } : {}) })
+    await call(t.client, t.config.rpcPrefix, 'task.create', { taskId: 't-rk', title: 'rk' })
+    const first = await rpc('Add an export button', 'k-1')
+    assert.is(first.error, undefined, JSON.stringify(first.error))
+    // Ten retries of the same keyed request: all answered with the same decomposition.
+    for (let i = 0; i < 10; i++) {
+      const again = await rpc('Add an export button', 'k-1')
+      assert.is(again.error, undefined, JSON.stringify(again.error))
+      assert.is((again.result as { attachmentKey: string }).attachmentKey, (first.result as { attachmentKey: string }).attachmentKey)
+    }
+    // The limit of 3 still holds for new work: two more are admitted, the third is refused.
+    assert.is((await rpc('Add an import button', 'k-2')).error, undefined)
+    assert.is((await rpc('Add a print button', 'k-3')).error, undefined)
+    assert.is((await rpc('Add a share button', 'k-4')).error?.code, -32029)
+  } finally {
+    await t.dispose()
+  }
+})
+
 test('circuit breaker: opens after 3 consecutive failures, answers the fallback without persisting, half-opens and closes', async () => {
   let failing = true
   const flaky: Sampler = {
