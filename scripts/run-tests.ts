@@ -1,6 +1,11 @@
-// npm test: runs every uvu suite (unit, integration, e2e) in one process and ends with the line
+// npm test: typechecks (counted as one test: tsx runs TypeScript without checking it), runs every
+// uvu suite (unit, integration, e2e, faults) in one process, and ends with the line
 // `N passed, N failed` computed from uvu's summary, which has no "Failed" line of its own.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+
+const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' })
+const typecheckFailed = tsc.status === 0 ? 0 : 1
+console.log(typecheckFailed ? 'typecheck: FAILED' : 'typecheck: ok')
 
 const args = ['node_modules/uvu/bin.js', 'test', '.*\\.test\\.ts$', '-i', 'helpers', ...process.argv.slice(2)]
 const child = spawn(process.execPath, args, {
@@ -19,10 +24,10 @@ child.on('close', (code) => {
   const passed = num('Passed')
   const skipped = num('Skipped') || 0
   if (Number.isNaN(total) || Number.isNaN(passed)) {
-    console.log('0 passed, 1 failed')
+    console.log(`${1 - typecheckFailed} passed, ${1 + typecheckFailed} failed`)
     process.exit(code || 1)
   }
-  const failed = total - passed - skipped
-  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+  const failed = total - passed - skipped + typecheckFailed
+  console.log(`${passed + 1 - typecheckFailed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
   process.exit(failed > 0 ? 1 : (code ?? 1))
 })

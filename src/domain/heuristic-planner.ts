@@ -88,7 +88,6 @@ export function planDecomposition(input: PlanInput): SampledDecomposition {
         : 'feature'
 
   const implementation: string[] = []
-  let testDraft: Draft | undefined
   const testExtras = work.filter((c) => testWords.test(c.toLowerCase()) && !docWords.test(c.toLowerCase()))
   const docExtras = work.filter((c) => docWords.test(c.toLowerCase()))
   const otherWork = work.filter((c) => !testExtras.includes(c) && !docExtras.includes(c))
@@ -167,7 +166,7 @@ export function planDecomposition(input: PlanInput): SampledDecomposition {
       })
       implementation.push(d.key)
     })
-    testDraft = add({
+    add({
       key: 'tests',
       description: `Add regression tests for ${subject}`,
       specialist: pick('testing'),
@@ -195,7 +194,7 @@ export function planDecomposition(input: PlanInput): SampledDecomposition {
         base: 15,
         rationale: 'Targets the riskiest gaps first',
       })
-      testDraft = add({
+      add({
         key: 'tests',
         description: sentence(task),
         specialist: pick('testing'),
@@ -300,7 +299,7 @@ export function planDecomposition(input: PlanInput): SampledDecomposition {
     })
     if (kind === 'feature') {
       const e2e = ui !== undefined
-      testDraft = add({
+      add({
         key: 'tests',
         description: `Write ${e2e ? 'E2E' : 'integration'} tests for ${feature}`,
         specialist: pick('testing'),
