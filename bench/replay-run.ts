@@ -8,7 +8,7 @@ import { openConnections } from '../src/app.js'
 import { keys as keysFor } from '../src/store/keys.js'
 import { migrate } from '../src/store/postgres.js'
 import { replay } from '../src/replay/replay.js'
-import { projectedKeys } from '../src/replay/verify.js'
+import { deleteProjectedKeys } from '../src/replay/verify.js'
 import { progressBar } from '../src/cli/progress.js'
 
 const config = loadConfig()
@@ -26,8 +26,7 @@ try {
   bar.done()
   process.stdout.write(`${JSON.stringify(summary)}\n`)
 } finally {
-  const found = await projectedKeys(conn.redis, scratchKeys.prefix)
-  for (let i = 0; i < found.length; i += 1000) await conn.redis.unlink(...found.slice(i, i + 1000))
+  await deleteProjectedKeys(conn.redis, scratchKeys.prefix)
   await sql`DROP SCHEMA IF EXISTS ${sql.id(scratch)} CASCADE`.execute(scratchDb)
   await scratchDb.destroy()
   conn.redis.disconnect()

@@ -11,7 +11,7 @@ import type { Keys } from '../store/keys.js'
 import type { Redis } from 'ioredis'
 import { replay } from './replay.js'
 import type { ReplaySummary } from './replay.js'
-import { diffPostgres, diffRedis, projectedKeys } from './verify.js'
+import { deleteProjectedKeys, diffPostgres, diffRedis } from './verify.js'
 import type { Difference } from './verify.js'
 
 export interface RebuildSettings {
@@ -25,8 +25,7 @@ export interface RebuildSettings {
 
 /** Deletes what the projectors wrote (and only that: registry, rate limits and id claims stay). */
 export async function clearReadModels(redis: Redis, keys: Keys, db: Db): Promise<void> {
-  const found = await projectedKeys(redis, keys.prefix)
-  for (let i = 0; i < found.length; i += 1000) await redis.unlink(...found.slice(i, i + 1000))
+  await deleteProjectedKeys(redis, keys.prefix)
   await sql`TRUNCATE tasks, task_attachments`.execute(db)
 }
 
@@ -57,8 +56,7 @@ export async function verifyReadModels(conn: Connections, s: RebuildSettings): P
     const differences = [...(await diffRedis(conn.redis, conn.keys, scratchKeys)), ...(await diffPostgres(conn.db, scratchDb))]
     return { summary, differences, scratch: { redisPrefix: scratchKeys.prefix, pgSchema: scratchSchema } }
   } finally {
-    const scratch = await projectedKeys(conn.redis, scratchKeys.prefix)
-    for (let i = 0; i < scratch.length; i += 1000) await conn.redis.unlink(...scratch.slice(i, i + 1000))
+    await deleteProjectedKeys(conn.redis, scratchKeys.prefix)
     await sql`DROP SCHEMA IF EXISTS ${sql.id(scratchSchema)} CASCADE`.execute(scratchDb)
     await scratchDb.destroy()
   }

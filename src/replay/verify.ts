@@ -30,6 +30,12 @@ export async function projectedKeys(redis: Redis, prefix: string): Promise<strin
   return found
 }
 
+/** Deletes the projected key families under a prefix (a scratch rebuild, or live before --clean). */
+export async function deleteProjectedKeys(redis: Redis, prefix: string): Promise<void> {
+  const found = await projectedKeys(redis, prefix)
+  for (let i = 0; i < found.length; i += 1000) await redis.unlink(...found.slice(i, i + 1000))
+}
+
 interface KeySnapshot {
   type: string
   value: unknown

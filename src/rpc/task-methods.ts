@@ -129,6 +129,8 @@ export function taskMethods(deps: MethodDeps) {
             msgId = `${autoMsgId}:after:${first.event.decompositionId}`
             continue
           }
+          // Join the first one. Its history is read again below, after the new watch is
+          // registered, so no event can fall between the read and the watch.
           watch.cancel()
           subject = first.subject
           watch = deps.watcher.watch(first.event.decompositionId)

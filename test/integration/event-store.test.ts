@@ -84,6 +84,8 @@ test('N concurrent steps from the same state: one appends, the rest re-read and 
     const i = Number((winner.event as TaskCreated).title.replace('next-', ''))
     assert.is(await appendStep(store, subject, created('t-steps', `next-${i}`), first.seq, `step-${i}`), 'already-done')
     assert.is((await store.readAggregate(subject)).length, 2)
+    // A sequence that cannot exist (a Persisted event naming seq 0) is "no such event", not an outage.
+    assert.is(await store.get(0), undefined)
   }))
 
 test('readAggregate returns one aggregate in order, ignoring other subjects', () =>

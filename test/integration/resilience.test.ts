@@ -128,6 +128,11 @@ test('specialist registry: registered roles are what the sampler plans with; the
   try {
     const rpc = (method: string, params: unknown) => call(t.client, t.config.rpcPrefix, method, params)
     await rpc('task.create', { taskId: 't-reg', title: 'reg' })
+    // Nobody registered yet: the default set (and this instance now holds it in its 1 s cache).
+    const before = await rpc('task.decompose', { taskId: 't-reg', task: 'Add a dark mode toggle to the profile page' })
+    const beforeSet = new Set((before.result as { decomposition: { subtasks: { specialist: string }[] } }).decomposition.subtasks.map((s) => s.specialist))
+    assert.ok(beforeSet.has('testing'), [...beforeSet].join(','))
+    // A registration is seen at once by the instance that took it, cache or not.
     const reg = await rpc('system.register', { id: 'fe-1', roles: ['frontend'] })
     assert.is(reg.error, undefined, JSON.stringify(reg.error))
     assert.is(await t.redis.hget(`${t.config.redisPrefix}instance:fe-1`, 'roles'), '["frontend"]')
