@@ -9,11 +9,11 @@ import { decide, fold } from '../domain/decomposition.js'
 import type { StoredEvent, EventStore } from '../store/event-store.js'
 import type { Keys } from '../store/keys.js'
 import type { ProjectionCommands } from '../store/redis.js'
-import { redisCall } from '../store/redis.js'
 import { sampleDecomposition } from '../sampling/sampler.js'
 import type { Sampler } from '../sampling/sampler.js'
 import type { SamplingBreaker } from '../sampling/breaker.js'
 import { readSpecialistProfiles } from '../store/specialist-registry.js'
+import { timestampClaimer } from '../store/timestamp-claimer.js'
 import { appendStep } from './append-step.js'
 
 export interface SamplerWorkerDeps {
@@ -81,27 +81,6 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
       }
     } finally {
       if (heartbeat) clearInterval(heartbeat)
-    }
-  }
-}
-
-/**
- * Subtask ids are `st-<ms>-<n>`, so two decompositions must never share a timestamp, across all
- * instances. Each decomposition claims its millisecond in Redis (the same decomposition may reclaim
- * after a crash); a taken millisecond moves it to the next one. Claims live a day: far longer than
- * any clock skew between instances.
- */
-function timestampClaimer(deps: Pick<SamplerWorkerDeps, 'redis' | 'keys' | 'now'>) {
-  let last = 0
-  return async (owner: string): Promise<number> => {
-    let ms = Math.max(deps.now(), last + 1)
-    for (;;) {
-      const got = await redisCall(() => deps.redis.claim(deps.keys.timestampClaim(ms), owner, String(86_400_000)))
-      if (got === 1) {
-        last = Math.max(last, ms)
-        return ms
-      }
-      ms += 1
     }
   }
 }
