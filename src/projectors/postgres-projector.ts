@@ -10,6 +10,7 @@ import { insertAttachments, insertTasks, pgCall } from '../store/postgres.js'
 import type { NewAttachmentRow, NewTaskRow } from '../store/postgres.js'
 import type { EventStore, StoredEvent } from '../store/event-store.js'
 import { appendStep } from '../workers/append-step.js'
+import { turnBatcher } from '../store/turn-batcher.js'
 
 export interface PostgresProjectorDeps {
   db: Db
@@ -86,10 +87,12 @@ export function rowsOf(stored: StoredEvent): { tasks: NewTaskRow[]; attachments:
 
 export function postgresProjector(deps: PostgresProjectorDeps) {
   const { db } = deps
+  // The rows of every event handled in one turn go in one INSERT (see turn-batcher).
+  const insertTask = turnBatcher<NewTaskRow>((rows) => pgCall(() => insertTasks(db, rows)))
+  const insertAttachment = turnBatcher<NewAttachmentRow>((rows) => pgCall(() => insertAttachments(db, rows)))
   return async function apply(stored: StoredEvent): Promise<void> {
     const { tasks, attachments } = rowsOf(stored)
-    if (tasks.length > 0) await pgCall(() => insertTasks(db, tasks))
-    if (attachments.length > 0) await pgCall(() => insertAttachments(db, attachments))
+    await Promise.all([...tasks.map(insertTask), ...attachments.map(insertAttachment)])
     const event = stored.event
     // The attachment projector's second duty: the row is written, so the decomposition moves on.
     // Also when the row already existed (a crash after the commit must not stall it).

@@ -3,6 +3,7 @@
 // duplicates. Delivery is at-least-once: the event is acked only after the publishes are flushed.
 import type { NatsConnection } from '@nats-io/nats-core'
 import type { DomainEvent } from '../domain/events.js'
+import { endOfTurn } from '../store/turn-batch.js'
 
 export interface RepublisherDeps {
   nc: NatsConnection
@@ -80,12 +81,21 @@ export function outboundEvents(event: DomainEvent): Omit<OutboundEvent, 'subject
 
 export function republisher(deps: RepublisherDeps) {
   const enc = new TextEncoder()
+  // A flush is a PING/PONG round trip; every event republished in one turn shares one.
+  let flushing: Promise<void> | undefined
+  const flushThisTurn = () => {
+    flushing ??= endOfTurn().then(() => {
+      flushing = undefined
+      return deps.nc.flush()
+    })
+    return flushing
+  }
   return async function apply(event: DomainEvent): Promise<void> {
     const out = outboundEvents(event)
     if (out.length === 0) return
     for (const body of out) {
       deps.nc.publish(deps.prefix ? `${deps.prefix}.${body.type}` : body.type, enc.encode(JSON.stringify(body)))
     }
-    await deps.nc.flush()
+    await flushThisTurn()
   }
 }

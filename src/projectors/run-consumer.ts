@@ -2,6 +2,7 @@
 // subject (nats-server 2.9 takes exactly one), a bounded number of events in flight, and a clear
 // policy per outcome:
 //   success                       → ack (the durable consumer's ack floor is the checkpoint)
+// (acks, naks and terms leave at the end of the event-loop turn, all of a turn's in one write)
 //   PoisonEventError / bad state   → log and term: parked, never retried, the stream keeps it
 //   anything else (store down…)    → nak with exponential backoff, retried until it succeeds
 // Handlers must be idempotent: JetStream delivers at least once.
@@ -13,6 +14,7 @@ import { InvalidTransitionError } from '../domain/decomposition.js'
 import { decodeEvent, eventTypeHeader } from '../store/event-store.js'
 import type { DomainEvent } from '../domain/events.js'
 import type { EventStore, StoredEvent } from '../store/event-store.js'
+import { atEndOfTurn } from '../store/turn-batch.js'
 
 export interface ConsumerSpec {
   /** Durable name; unique per stream and purpose. */
@@ -70,17 +72,17 @@ export async function runConsumer(
     let stored: StoredEvent | undefined
     const type = msg.headers?.get(eventTypeHeader)
     if (type && spec.eventTypes && !spec.eventTypes.includes(type as DomainEvent['type'])) {
-      msg.ack()
+      atEndOfTurn(() => msg.ack())
       return
     }
     try {
       stored = { seq: msg.seq, subject: msg.subject, event: decodeEvent(msg.data) }
       await handler(stored, msg)
-      msg.ack()
+      atEndOfTurn(() => msg.ack())
     } catch (err) {
       if (err instanceof PoisonEventError || err instanceof InvalidTransitionError) {
         clog.error('event parked: it can never be applied', { seq: msg.seq, subject: msg.subject, err: err as Error })
-        msg.term(String((err as Error).message).slice(0, 200))
+        atEndOfTurn(() => msg.term(String((err as Error).message).slice(0, 200)))
         return
       }
       const delay = Math.min(maxBackoffMs, 100 * 2 ** Math.min(msg.info.deliveryCount, 10))
@@ -100,7 +102,7 @@ export async function runConsumer(
         lastReport = now
         suppressed = 0
       }
-      msg.nak(delay)
+      atEndOfTurn(() => msg.nak(delay))
     }
   }
 

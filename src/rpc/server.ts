@@ -7,6 +7,7 @@ import type { Service, ServiceMsg } from '@nats-io/services'
 import type { NatsConnection } from '@nats-io/nats-core'
 import type { Logger } from '../log.js'
 import type { Dispatcher, RequestContext } from './dispatcher.js'
+import { atEndOfTurn } from '../store/turn-batch.js'
 
 export interface RpcServerOptions {
   serviceName: string
@@ -38,8 +39,13 @@ export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher,
     try {
       const out = await dispatcher.dispatch(msg.string(), contextOf(msg), boundMethod)
       if (out.body === undefined || !msg.reply) return
-      if (out.errorCode !== undefined) msg.respondError(out.errorCode, headerSafe(out.errorMessage ?? 'error'), out.body)
-      else msg.respond(out.body)
+      const body = out.body
+      // Replies finished in the same turn leave in one write (see turn-batch).
+      if (out.errorCode !== undefined) {
+        const code = out.errorCode
+        const message = headerSafe(out.errorMessage ?? 'error')
+        atEndOfTurn(() => msg.respondError(code, message, body))
+      } else atEndOfTurn(() => msg.respond(body))
     } catch (err) {
       // dispatch never throws by design; this is the last line of defence for the process.
       log.error('rpc answer failed', { err: err as Error })

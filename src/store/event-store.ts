@@ -9,6 +9,7 @@ import { headers } from '@nats-io/nats-core'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { PoisonEventError, StorageError, WrongLastSequenceError } from '../errors.js'
 import { DomainEvent } from '../domain/events.js'
+import { endOfTurn } from './turn-batch.js'
 
 const checkEvent = Compile(DomainEvent)
 
@@ -96,6 +97,7 @@ export class EventStore {
    */
   async append(subject: string, event: DomainEvent, opts: { msgId: string; expectedLastSeq?: number }): Promise<AppendResult> {
     assertSubjectSafe(subject)
+    await endOfTurn() // every append of this turn in one write (see turn-batch)
     try {
       const h = headers()
       h.set(eventTypeHeader, event.type)
@@ -170,6 +172,7 @@ export class EventStore {
 
   /** Direct get (served by any replica), with "no such message" as null and failures as StorageError. */
   private async direct(query: DirectMsgRequest): Promise<StoredMsg | null> {
+    await endOfTurn()
     try {
       return await this.jsm.direct.getMessage(this.streamName, query)
     } catch (err) {
