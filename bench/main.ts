@@ -83,7 +83,7 @@ try {
 
   say('task.decompose: open loop at 200/s with projection lag probes')
   const lag = { redis: [] as number[], postgres: [] as number[] }
-  const watcher = await jetstream(client).consumers.get(config.streamName, { filter_subjects: conn.store.filter('decomposition'), deliver_policy: DeliverPolicy.New })
+  const watcher = await jetstream(client).consumers.get(config.streamName, { filter_subjects: conn.store.filter('decomposition', 'outcome'), deliver_policy: DeliverPolicy.New })
   const watch = await watcher.consume({ max_messages: 512 })
   const probes: Promise<void>[] = []
   void (async () => {

@@ -1,5 +1,6 @@
 // Fills a stream with realistic history: per decomposition a TaskCreated and the four events of a
 // completed decomposition (4 subtasks), built by the real decider so every event is valid.
+import { eventHeaders, stepOf } from '../src/store/event-store.js'
 import type { EventStore } from '../src/store/event-store.js'
 import { decide, fold } from '../src/domain/decomposition.js'
 import type { DecompositionEvent, TaskCreated } from '../src/domain/events.js'
@@ -21,16 +22,15 @@ export async function fillLog(store: EventStore, events: number, onProgress: (do
       const ts = base + c
       const taskId = `t-hist-${c}`
       const task: TaskCreated = { type: 'TaskCreated', v: 1, taskId, title: `history ${c}`, description: '', priority: 50, metadata: {}, createdBy: 'bench', createdAt: ts }
-      await store.js.publish(store.taskSubject(taskId), JSON.stringify(task))
+      await store.js.publish(store.taskSubject(taskId), JSON.stringify(task), { headers: eventHeaders('TaskCreated') })
       const accepted = acceptDecomposition(raw, { timestampMs: ts, activeSpecialists: defaultSpecialists, maxSubtasks: 50 })
       if (!accepted.ok) throw new Error('instant decomposition is invalid')
-      const subject = store.decompositionSubject(`d-hist-${c}`)
       const chain: DecompositionEvent[] = []
       const step = async (cmd: Parameters<typeof decide>[0]) => {
         const events = decide(cmd, fold(chain))
         chain.push(...events)
         let seq = 0
-        for (const e of events) seq = (await store.js.publish(subject, JSON.stringify(e))).seq
+        for (const e of events) seq = (await store.js.publish(store.decompositionSubject(e.decompositionId, stepOf(e.type)), JSON.stringify(e), { headers: eventHeaders(e.type) })).seq
         return seq
       }
       await step({

@@ -17,10 +17,11 @@ import type { ProjectionCommands } from './store/redis.js'
 import { migrate } from './store/postgres.js'
 import type { Db } from './store/postgres.js'
 import { runConsumer } from './projectors/run-consumer.js'
-import type { RunningConsumer } from './projectors/run-consumer.js'
-import { redisProjectedTypes, redisProjector } from './projectors/redis-projector.js'
-import { postgresProjectedTypes, postgresProjector } from './projectors/postgres-projector.js'
-import { republishedTypes, republisher } from './projectors/republisher.js'
+import type { EventHandler, RunningConsumer } from './projectors/run-consumer.js'
+import type { DomainEvent } from './domain/events.js'
+import { redisProjector } from './projectors/redis-projector.js'
+import { postgresProjector } from './projectors/postgres-projector.js'
+import { republisher } from './projectors/republisher.js'
 import { samplerWorker } from './workers/sampler-worker.js'
 import { releaseManager } from './workers/release-manager.js'
 import { samplersFromConfig } from './sampling/chain.js'
@@ -98,14 +99,24 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   let watcher: OutcomeWatcher | undefined
   let dispatcher: Dispatcher | undefined
   let breaker: SamplingBreaker | undefined
-  const durable = (purpose: string) => `${config.streamName}_${purpose}`
   const { store } = conn
+  // One durable consumer per purpose and filter subject (nats-server 2.9 takes one filter each), so
+  // a consumer receives only the events it acts on; the event types are a second check.
+  const consume = async (purpose: string, filterSubject: string, concurrency: number, eventTypes: readonly DomainEvent['type'][], handler: EventHandler) => {
+    const spec = { durable: `${config.streamName}_${purpose}`, filterSubject, concurrency, ackWaitMs: config.ackWaitMs, eventTypes }
+    consumers.push(await runConsumer(store, spec, handler, log))
+  }
   try {
     if (config.roles.includes('projectors')) {
       const toRedis = redisProjector({ redis: conn.redis, keys: conn.keys, ttlSeconds: config.decompositionTtlSeconds })
-      consumers.push(await runConsumer(store, { durable: durable('redis'), filterSubject: store.filter(), concurrency: 64, ackWaitMs: config.ackWaitMs, eventTypes: redisProjectedTypes }, (s) => toRedis(s.event), log))
+      const redisHandler: EventHandler = (s) => toRedis(s.event)
+      await consume('redis_tasks', store.filter('task'), 16, ['TaskCreated'], redisHandler)
+      await consume('redis_outcomes', store.filter('decomposition', 'outcome'), 64, ['DecompositionSampled'], redisHandler)
+      await consume('redis_releases', store.filter('decomposition', 'released'), 64, ['SubtasksReleased'], redisHandler)
       const toPostgres = postgresProjector({ db: conn.db, store, now })
-      consumers.push(await runConsumer(store, { durable: durable('postgres'), filterSubject: store.filter(), concurrency: 32, ackWaitMs: config.ackWaitMs, eventTypes: postgresProjectedTypes }, toPostgres, log))
+      await consume('postgres_tasks', store.filter('task'), 16, ['TaskCreated'], toPostgres)
+      await consume('postgres_attachments', store.filter('attachment'), 16, ['AttachmentCreated'], toPostgres)
+      await consume('postgres_outcomes', store.filter('decomposition', 'outcome'), 32, ['DecompositionSampled'], toPostgres)
     }
     if (config.roles.includes('sampler')) {
       const sampler = opts.sampler ?? samplersFromConfig(config, log, conn.nc)
@@ -123,22 +134,18 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
         now,
         log,
       })
-      consumers.push(
-        await runConsumer(
-          store,
-          { durable: durable('sampler'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: config.ackWaitMs, eventTypes: ['DecompositionRequested'] },
-          work,
-          log,
-        ),
-      )
+      await consume('sampler', store.filter('decomposition', 'requested'), 64, ['DecompositionRequested'], work)
     }
     if (config.roles.includes('release')) {
       const release = releaseManager({ store, now })
-      consumers.push(await runConsumer(store, { durable: durable('release'), filterSubject: store.filter('decomposition'), concurrency: 64, ackWaitMs: config.ackWaitMs, eventTypes: ['DecompositionPersisted'] }, release, log))
+      await consume('release', store.filter('decomposition', 'persisted'), 64, ['DecompositionPersisted'], release)
     }
     if (config.roles.includes('republisher')) {
       const publish = republisher({ nc: conn.nc, prefix: config.publishPrefix })
-      consumers.push(await runConsumer(store, { durable: durable('republisher'), filterSubject: store.filter(), concurrency: 16, ackWaitMs: config.ackWaitMs, eventTypes: republishedTypes }, (s) => publish(s.event), log))
+      const republish: EventHandler = (s) => publish(s.event)
+      await consume('republisher_tasks', store.filter('task'), 16, ['TaskCreated'], republish)
+      await consume('republisher_attachments', store.filter('attachment'), 16, ['AttachmentCreated'], republish)
+      await consume('republisher_releases', store.filter('decomposition', 'released'), 16, ['SubtasksReleased'], republish)
     }
     if (config.roles.includes('rpc')) {
       watcher = await OutcomeWatcher.start(store, log)

@@ -98,7 +98,7 @@ export function postgresProjector(deps: PostgresProjectorDeps) {
     // Also when the row already existed (a crash after the commit must not stall it).
     if (event.type !== 'DecompositionSampled' || !deps.store) return
     const [persisted] = decide({ type: 'MarkPersisted', sampledSeq: stored.seq, at: deps.now() }, fold([event]))
-    if (persisted) await appendStep(deps.store, stored.subject, persisted, stored.seq, `persisted:${event.decompositionId}`)
+    if (persisted) await appendStep(deps.store, persisted, `persisted:${event.decompositionId}`)
   }
 }
 

@@ -6,7 +6,7 @@ import { DeliverPolicy } from '@nats-io/jetstream'
 import type { ConsumerMessages } from '@nats-io/jetstream'
 import type { Logger } from '../log.js'
 import type { DecompositionFailed, DecompositionSampled, DomainEvent } from '../domain/events.js'
-import { decodeEvent, eventTypeHeader } from '../store/event-store.js'
+import { decodeEvent, stepSubjectParts } from '../store/event-store.js'
 import type { EventStore, StoredEvent } from '../store/event-store.js'
 
 export type Outcome = { kind: 'persisted'; sampled: DecompositionSampled } | { kind: 'failed'; failed: DecompositionFailed }
@@ -53,10 +53,10 @@ export class OutcomeWatcher {
       try {
         for await (const m of messages) {
           if (this.waiters.size === 0) continue
-          // The subject ends with the decomposition id: events nobody here waits for (other
-          // instances' calls) and Requested events are passed over without being decoded.
-          if (!this.waiters.has(m.subject.slice(m.subject.lastIndexOf('.') + 1))) continue
-          if (m.headers?.get(eventTypeHeader) === 'DecompositionRequested') continue
+          // The subject names the decomposition and the step: events nobody here waits for (other
+          // instances' calls), requests and releases are passed over without being decoded.
+          const { decompositionId, step } = stepSubjectParts(m.subject)
+          if (step === 'requested' || step === 'released' || !this.waiters.has(decompositionId)) continue
           let event: DomainEvent
           try {
             event = decodeEvent(m.data)
@@ -79,9 +79,9 @@ export class OutcomeWatcher {
       let outcome: Outcome | undefined
       if (event.type === 'DecompositionSampled') for (const w of set) w.sampled = event
       else if (event.type === 'DecompositionFailed') outcome = { kind: 'failed', failed: event }
-      else if (event.type === 'DecompositionPersisted' || event.type === 'SubtasksReleased') {
+      else if (event.type === 'DecompositionPersisted') {
         let sampled = [...set].find((w) => w.sampled)?.sampled
-        if (!sampled && event.type === 'DecompositionPersisted') {
+        if (!sampled) {
           const s = await this.store.get(event.sampledSeq)
           if (s?.event.type === 'DecompositionSampled') sampled = s.event
         }

@@ -84,7 +84,7 @@ export function taskMethods(deps: MethodDeps) {
       : decompositionId(now, deps.random())
     // A retry with a key whose decomposition already exists only joins it: it is not a new
     // admission, so it does not count against the rate limit.
-    const isKnownRetry = ctx.idempotencyKey ? (await deps.store.last(deps.store.decompositionSubject(id))) !== undefined : false
+    const isKnownRetry = ctx.idempotencyKey ? (await deps.store.last(deps.store.decompositionSubject(id, 'requested'))) !== undefined : false
     if (!isKnownRetry) await admit(deps, clientId, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
     const specialists = await currentSpecialists(deps, now)
     const [requested] = decide(
@@ -113,18 +113,18 @@ export function taskMethods(deps: MethodDeps) {
     // concurrent retries of the same failure still share one attempt).
     const autoMsgId = `requested:auto:${hash([callerId, explicitSession ?? null, p.taskId, p.task.trim(), p.priority ?? 50, p.constraints ?? [], p.metadata ?? null])}`
     let msgId = ctx.idempotencyKey ? `requested:${id}` : autoMsgId
-    let subject = deps.store.decompositionSubject(id)
+    let joinedId = id
     let watch = deps.watcher.watch(id)
     try {
       let joined = false
       for (let attempt = 0; ; attempt++) {
         try {
-          const ack = await deps.store.append(subject, requested!, { msgId, expectedLastSeq: 0 })
+          const ack = await deps.store.append(deps.store.decompositionSubject(id, 'requested'), requested!, { msgId, expectedLastSeq: 0 })
           joined = ack.duplicate
           if (!ack.duplicate || ctx.idempotencyKey) break
           const first = await deps.store.get(ack.seq)
           if (first?.event.type !== 'DecompositionRequested' || first.event.decompositionId === id) break
-          const history = await deps.store.readAggregate(first.subject)
+          const history = await deps.store.readAggregate(deps.store.decompositionAggregate(first.event.decompositionId))
           if (history.at(-1)?.event.type === 'DecompositionFailed' && attempt < 5) {
             msgId = `${autoMsgId}:after:${first.event.decompositionId}`
             continue
@@ -132,15 +132,15 @@ export function taskMethods(deps: MethodDeps) {
           // Join the first one. Its history is read again below, after the new watch is
           // registered, so no event can fall between the read and the watch.
           watch.cancel()
-          subject = first.subject
-          watch = deps.watcher.watch(first.event.decompositionId)
+          joinedId = first.event.decompositionId
+          watch = deps.watcher.watch(joinedId)
         } catch (err) {
           if (!(err instanceof WrongLastSequenceError)) throw err
           joined = true
         }
         break
       }
-      if (joined) watch.settleFrom(await deps.store.readAggregate(subject))
+      if (joined) watch.settleFrom(await deps.store.readAggregate(deps.store.decompositionAggregate(joinedId)))
       const outcome = await withTimeout(watch.outcome, deps.config.replyTimeoutMs, () =>
         new SamplingTimeoutError(`Decomposition ${id} did not complete within ${deps.config.replyTimeoutMs} ms`, { decompositionId: id }),
       )

@@ -1,14 +1,27 @@
-// The event log: one JetStream stream, one subject per aggregate. Every append carries a msgID (a
-// retried append inside the duplicate window is a no-op) and, where the caller knows it, the
-// expected last sequence of the aggregate's subject (optimistic concurrency; JetStream API error
-// 10071 becomes WrongLastSequenceError here and nowhere else).
+// The event log: one JetStream stream. Every append carries a msgID (a retried append inside the
+// duplicate window is a no-op) and, where the caller knows it, the expected last sequence of its
+// subject (optimistic concurrency; JetStream API error 10071 becomes WrongLastSequenceError here
+// and nowhere else).
+//
+// Subjects: `<prefix>.task.<taskId>`, `<prefix>.attachment.<taskId>.<key>`, and one subject per
+// *step* of a decomposition: `<prefix>.decomposition.<id>.<step>`, step one of requested, outcome
+// (Sampled or Failed), persisted, released. Each step subject holds exactly one event, enforced by
+// appending it with expected last sequence 0, so "one outcome per decomposition", "persisted once",
+// "released once" hold across any number of instances and crashes; the order of the steps is
+// causal (each is appended by the handler of the one before). The aggregate is the wildcard
+// `<prefix>.decomposition.<id>.*`. Why not one subject per aggregate: nats-server 2.9 gives a
+// consumer one filter subject, so with one subject per aggregate every consumer received every
+// event of every decomposition and acked the three quarters it ignores; with the step in the
+// subject each consumer filters on the step it acts on, and a decomposition costs 7 deliveries
+// instead of 24.
 import { Compile } from 'typebox/compile'
 import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { DirectMsgRequest, JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
 import { headers } from '@nats-io/nats-core'
-import type { NatsConnection } from '@nats-io/nats-core'
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core'
 import { PoisonEventError, StorageError, WrongLastSequenceError } from '../errors.js'
 import { DomainEvent } from '../domain/events.js'
+import type { DecompositionEvent } from '../domain/events.js'
 import { endOfTurn } from './turn-batch.js'
 
 const checkEvent = Compile(DomainEvent)
@@ -17,6 +30,37 @@ const checkEvent = Compile(DomainEvent)
 export const eventTypeHeader = 'Decomposer-Event'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
+
+/** The steps of a decomposition, each on its own subject. */
+export type DecompositionStep = 'requested' | 'outcome' | 'persisted' | 'released'
+
+export function stepOf(type: DecompositionEvent['type']): DecompositionStep {
+  switch (type) {
+    case 'DecompositionRequested':
+      return 'requested'
+    case 'DecompositionSampled':
+    case 'DecompositionFailed':
+      return 'outcome'
+    case 'DecompositionPersisted':
+      return 'persisted'
+    case 'SubtasksReleased':
+      return 'released'
+  }
+}
+
+/** The decomposition id and step of a step subject (`<prefix>.decomposition.<id>.<step>`). */
+export function stepSubjectParts(subject: string): { decompositionId: string; step: string } {
+  const end = subject.lastIndexOf('.')
+  const start = subject.lastIndexOf('.', end - 1)
+  return { decompositionId: subject.slice(start + 1, end), step: subject.slice(end + 1) }
+}
+
+/** The headers every event is appended with. */
+export function eventHeaders(type: DomainEvent['type']): MsgHdrs {
+  const h = headers()
+  h.set(eventTypeHeader, type)
+  return h
+}
 
 export interface StoredEvent<E extends DomainEvent = DomainEvent> {
   seq: number
@@ -83,12 +127,19 @@ export class EventStore {
   attachmentSubject(taskId: string, key: string): string {
     return `${this.opts.subjectPrefix}.attachment.${taskId}.${key}`
   }
-  decompositionSubject(decompositionId: string): string {
-    return `${this.opts.subjectPrefix}.decomposition.${decompositionId}`
+  /** The subject of one step of a decomposition (it holds at most one event). */
+  decompositionSubject(decompositionId: string, step: DecompositionStep): string {
+    return `${this.opts.subjectPrefix}.decomposition.${decompositionId}.${step}`
   }
-  /** Filter subject for consumers; `kind` undefined means every event. */
-  filter(kind?: 'task' | 'attachment' | 'decomposition'): string {
-    return kind ? `${this.opts.subjectPrefix}.${kind}.>` : `${this.opts.subjectPrefix}.>`
+  /** Every step subject of one decomposition (a wildcard, for reads). */
+  decompositionAggregate(decompositionId: string): string {
+    return `${this.opts.subjectPrefix}.decomposition.${decompositionId}.*`
+  }
+  /** Filter subject for consumers: every event, one kind of aggregate, or one decomposition step. */
+  filter(kind?: 'task' | 'attachment' | 'decomposition', step?: DecompositionStep): string {
+    if (!kind) return `${this.opts.subjectPrefix}.>`
+    if (kind === 'decomposition' && step) return `${this.opts.subjectPrefix}.decomposition.*.${step}`
+    return `${this.opts.subjectPrefix}.${kind}.>`
   }
 
   /**
@@ -99,10 +150,8 @@ export class EventStore {
     assertSubjectSafe(subject)
     await endOfTurn() // every append of this turn in one write (see turn-batch)
     try {
-      const h = headers()
-      h.set(eventTypeHeader, event.type)
       const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(event)), {
-        headers: h,
+        headers: eventHeaders(event.type),
         msgID: opts.msgId,
         ...(opts.expectedLastSeq !== undefined ? { expect: { lastSubjectSequence: opts.expectedLastSeq } } : {}),
       })
@@ -128,7 +177,7 @@ export class EventStore {
     return m ? decodeStored(m) : undefined
   }
 
-  /** Every event of one aggregate, in order. Aggregates are short (a handful of events). */
+  /** Every event of one aggregate (a subject, or a wildcard over several), in order. Aggregates are short. */
   async readAggregate(subject: string): Promise<StoredEvent[]> {
     const out: StoredEvent[] = []
     for (let m = await this.direct({ seq: 1, next_by_subj: subject }); m; m = await this.direct({ seq: m.seq + 1, next_by_subj: subject })) {

@@ -1,6 +1,6 @@
 // Process manager: DecompositionPersisted → SubtasksReleased (the dependency-free subtasks).
 // The Persisted event names the Sampled event's sequence, so the decomposition is one direct get
-// away; the append expects Persisted to be the aggregate's last event, so a release happens once.
+// away; the released step has its own subject, appended only while empty, so a release happens once.
 import { PoisonEventError } from '../errors.js'
 import { decide, fold } from '../domain/decomposition.js'
 import type { EventStore, StoredEvent } from '../store/event-store.js'
@@ -15,6 +15,6 @@ export function releaseManager(deps: { store: EventStore; now: () => number }) {
       throw new PoisonEventError(`DecompositionPersisted ${event.decompositionId} points at seq ${event.sampledSeq}, which is not its sample`)
     }
     const [released] = decide({ type: 'ReleaseSubtasks', at: deps.now() }, fold([sampled.event, event]))
-    if (released) await appendStep(deps.store, stored.subject, released, stored.seq, `released:${event.decompositionId}`)
+    if (released) await appendStep(deps.store, released, `released:${event.decompositionId}`)
   }
 }

@@ -1,6 +1,6 @@
 // Process manager: DecompositionRequested → sample → DecompositionSampled (or DecompositionFailed).
-// Safe on many instances and after a crash: the append expects the Requested event to be the
-// aggregate's last, so only one sample is ever recorded.
+// Safe on many instances and after a crash: the outcome (Sampled or Failed) has its own subject,
+// appended only while it is empty, so only one outcome is ever recorded.
 import type { JsMsg } from '@nats-io/jetstream'
 import type { Redis } from 'ioredis'
 import { DecomposerError, InternalError, StorageError } from '../errors.js'
@@ -77,7 +77,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
         )
       }
       for (const e of next) {
-        await appendStep(deps.store, stored.subject, e, stored.seq, `${e.type}:${event.decompositionId}`)
+        await appendStep(deps.store, e, `${e.type}:${event.decompositionId}`)
       }
     } finally {
       if (heartbeat) clearInterval(heartbeat)

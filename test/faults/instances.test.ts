@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { call } from '../../src/cli/rpc-client.js'
 import { verifyReadModels } from '../../src/replay/rebuild.js'
 import { silentLogger } from '../../src/log.js'
-import { eventually, readAllEvents } from '../helpers/env.js'
+import { aggregateOf, eventually, readAllEvents } from '../helpers/env.js'
 import { ServiceProcess } from '../helpers/private-services.js'
 import { faultRig } from './harness.js'
 
@@ -55,14 +55,14 @@ test('three instances under load, one killed: every request answered once, no st
     ).catch(async (err: Error) => {
       const events = await readAllEvents(config, 'decomposition')
       const by = new Map<string, string[]>()
-      for (const e of events) by.set(e.subject, [...(by.get(e.subject) ?? []), e.event.type])
+      for (const e of events) by.set(aggregateOf(e.event), [...(by.get(aggregateOf(e.event)) ?? []), e.event.type])
       const stuck = [...by].filter(([, t]) => t.length < 4)
       throw new Error(`${err.message}; stuck: ${JSON.stringify(stuck.slice(0, 5))}; logs: ${instances.map((p) => p.logs.slice(-800)).join('\n---\n')}`)
     }
     )
     const events = await readAllEvents(config, 'decomposition')
     const perDecomposition = new Map<string, string[]>()
-    for (const e of events) perDecomposition.set(e.subject, [...(perDecomposition.get(e.subject) ?? []), e.event.type])
+    for (const e of events) perDecomposition.set(aggregateOf(e.event), [...(perDecomposition.get(aggregateOf(e.event)) ?? []), e.event.type])
     assert.is(perDecomposition.size, total, 'one decomposition per request, retries included')
     for (const [subject, types] of perDecomposition) {
       assert.equal(types, ['DecompositionRequested', 'DecompositionSampled', 'DecompositionPersisted', 'SubtasksReleased'], subject)

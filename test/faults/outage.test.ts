@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { call } from '../../src/cli/rpc-client.js'
 import { verifyReadModels } from '../../src/replay/rebuild.js'
 import { silentLogger } from '../../src/log.js'
-import { eventually, readAllEvents } from '../helpers/env.js'
+import { aggregateOf, eventually, readAllEvents } from '../helpers/env.js'
 import { ServiceProcess } from '../helpers/private-services.js'
 import { faultRig } from './harness.js'
 
@@ -115,7 +115,7 @@ test('Redis down 5 s, Postgres down 5 s, NATS restarted: nothing accepted is los
     )
     const events = await readAllEvents(config, 'decomposition')
     const perDecomposition = new Map<string, string[]>()
-    for (const e of events) perDecomposition.set(e.subject, [...(perDecomposition.get(e.subject) ?? []), e.event.type])
+    for (const e of events) perDecomposition.set(aggregateOf(e.event), [...(perDecomposition.get(aggregateOf(e.event)) ?? []), e.event.type])
     for (const [subject, types] of perDecomposition) {
       assert.equal(types, ['DecompositionRequested', 'DecompositionSampled', 'DecompositionPersisted', 'SubtasksReleased'], subject)
     }

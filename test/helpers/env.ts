@@ -158,3 +158,8 @@ export function envFor(config: Config, extra: Record<string, string> = {}): Reco
     ...extra,
   }
 }
+
+/** The aggregate an event belongs to (a decomposition's steps live on several subjects). */
+export function aggregateOf(event: DomainEvent): string {
+  return 'decompositionId' in event ? `decomposition:${event.decompositionId}` : `task:${event.taskId}`
+}

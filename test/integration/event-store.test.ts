@@ -4,9 +4,24 @@ import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { EventStore } from '../../src/store/event-store.js'
 import { WrongLastSequenceError } from '../../src/errors.js'
-import type { TaskCreated } from '../../src/domain/events.js'
+import type { DecompositionEvent, TaskCreated } from '../../src/domain/events.js'
 import { uniqueName } from '../helpers/env.js'
 import { appendStep } from '../../src/workers/append-step.js'
+
+const requested = (decompositionId: string): DecompositionEvent => ({
+  type: 'DecompositionRequested',
+  v: 1,
+  decompositionId,
+  taskId: 't',
+  task: 'x',
+  priority: 50,
+  constraints: [],
+  sessionId: 's',
+  clientId: 'c',
+  specialists: ['general'],
+  requestedBy: 'i',
+  requestedAt: 1,
+})
 
 const created = (taskId: string, title = 'T'): TaskCreated => ({
   type: 'TaskCreated',
@@ -68,22 +83,29 @@ test('N concurrent appends with the same expected sequence: exactly one wins', (
     assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof WrongLastSequenceError))
   }))
 
-test('N concurrent steps from the same state: one appends, the rest re-read and find the step done', () =>
+test('N concurrent steps from the same state: one appends, the rest find the step done', () =>
   withStore(async (store) => {
-    const subject = store.taskSubject('t-steps')
-    const first = await store.append(subject, created('t-steps'), { msgId: 'first', expectedLastSeq: 0 })
-    // 20 workers took the same event at the same sequence; each proposes its own next event.
-    const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => appendStep(store, subject, created('t-steps', `next-${i}`), first.seq, `step-${i}`)),
-    )
-    assert.is(outcomes.filter((o) => o === 'appended').length, 1)
-    assert.is(outcomes.filter((o) => o === 'already-done').length, 19)
-    assert.is((await store.readAggregate(subject)).length, 2)
+    const id = 'd-steps'
+    await appendStep(store, requested(id), 'requested')
+    // 20 workers took the same Requested event; each proposes its own outcome, some a failure.
+    const outcome = (i: number): DecompositionEvent =>
+      i % 2 === 0
+        ? { type: 'DecompositionFailed', v: 1, decompositionId: id, taskId: 't', error: { code: -32603, message: `worker ${i}` }, failedBy: `w${i}`, failedAt: i }
+        : { type: 'DecompositionPersisted', v: 1, decompositionId: id, taskId: 't', attachmentKey: 'k', sampledSeq: i, persistedAt: i }
+    const failures = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? appendStep(store, outcome(i), `outcome-${i}`) : undefined)))
+    assert.is(failures.filter((o) => o === 'appended').length, 1)
+    assert.is(failures.filter((o) => o === 'already-done').length, 9)
+    const persisted = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 1 ? appendStep(store, outcome(i), `persisted-${i}`) : undefined)))
+    assert.is(persisted.filter((o) => o === 'appended').length, 1)
+    const aggregate = await store.readAggregate(store.decompositionAggregate(id))
+    assert.equal(aggregate.map((e) => e.event.type), ['DecompositionRequested', 'DecompositionFailed', 'DecompositionPersisted'])
     // A retry of the winning step (same msgID) is a no-op too, inside the window and after it.
-    const winner = (await store.readAggregate(subject))[1]!
-    const i = Number((winner.event as TaskCreated).title.replace('next-', ''))
-    assert.is(await appendStep(store, subject, created('t-steps', `next-${i}`), first.seq, `step-${i}`), 'already-done')
-    assert.is((await store.readAggregate(subject)).length, 2)
+    const winner = Number((aggregate[1]!.event as { failedBy: string }).failedBy.slice(1))
+    assert.is(await appendStep(store, outcome(winner), `outcome-${winner}`), 'already-done')
+    assert.is((await store.readAggregate(store.decompositionAggregate(id))).length, 3)
+    // Other decompositions are not part of the aggregate.
+    await appendStep(store, requested('d-other'), 'requested-other')
+    assert.is((await store.readAggregate(store.decompositionAggregate(id))).length, 3)
     // A sequence that cannot exist (a Persisted event naming seq 0) is "no such event", not an outage.
     assert.is(await store.get(0), undefined)
   }))

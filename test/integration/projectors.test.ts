@@ -105,8 +105,8 @@ test('postgres projector: attachment row in the spec shape, written once; Persis
     const store = await EventStore.open(nc, { streamName: config.streamName, subjectPrefix: `cb.ev.${config.streamName}` })
     const ts = Date.now()
     const events = chain('t-p1', ts)
-    const subject = store.decompositionSubject(`d-${ts}`)
-    await store.append(subject, events[0]!, { msgId: 'r' })
+    await store.append(store.decompositionSubject(`d-${ts}`, 'requested'), events[0]!, { msgId: 'r' })
+    const subject = store.decompositionSubject(`d-${ts}`, 'outcome')
     const sampledAck = await store.append(subject, events[1]!, { msgId: 's' })
     const apply = postgresProjector({ db, store, now: Date.now })
     const stored = { seq: sampledAck.seq, subject, event: events[1]! }
@@ -120,7 +120,7 @@ test('postgres projector: attachment row in the spec shape, written once; Persis
       assert.ok(field in value, `attachment has ${field}`)
     }
     assert.is((value.subtasks as { status: string }[])[0]!.status, 'pending')
-    const aggregate = await store.readAggregate(subject)
+    const aggregate = await store.readAggregate(store.decompositionAggregate(`d-${ts}`))
     assert.equal(
       aggregate.map((e) => e.event.type),
       ['DecompositionRequested', 'DecompositionSampled', 'DecompositionPersisted'],
