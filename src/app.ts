@@ -10,6 +10,7 @@ import type { Config } from './config.js'
 import { StorageError } from './errors.js'
 import type { Logger } from './log.js'
 import { EventStore } from './store/event-store.js'
+import type { StoredEvent } from './store/event-store.js'
 import { keys as keysFor } from './store/keys.js'
 import type { Keys } from './store/keys.js'
 import { defineProjectionCommands, openRedis } from './store/redis.js'
@@ -109,13 +110,21 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   try {
     if (config.roles.includes('projectors')) {
       const toRedis = redisProjector({ redis: conn.redis, keys: conn.keys, ttlSeconds: config.decompositionTtlSeconds })
-      const redisHandler: EventHandler = (s) => toRedis(s.event)
-      await consume('redis_tasks', store.filter('task'), 16, ['TaskCreated'], redisHandler)
-      await consume('redis_outcomes', store.filter('decomposition', 'outcome'), 64, ['DecompositionSampled'], redisHandler)
-      await consume('redis_releases', store.filter('decomposition', 'released'), 64, ['SubtasksReleased'], redisHandler)
       const toPostgres = postgresProjector({ db: conn.db, store, now })
+      // task.* events are published by the projector that makes their subject visible, after its
+      // write: a subscriber told "subtask ready" finds it queued, "task created" finds cb:task,
+      // "attachment created" finds the row.
+      const publish = republisher({ nc: conn.nc, prefix: config.publishPrefix })
+      const redisWrite = (s: StoredEvent) => toRedis(s.event)
+      const thenPublish = (write: EventHandler): EventHandler => async (s, msg) => {
+        await write(s, msg)
+        await publish(s.event)
+      }
+      await consume('redis_tasks', store.filter('task'), 16, ['TaskCreated'], thenPublish(redisWrite))
+      await consume('redis_outcomes', store.filter('decomposition', 'outcome'), 64, ['DecompositionSampled'], redisWrite)
+      await consume('redis_releases', store.filter('decomposition', 'released'), 64, ['SubtasksReleased'], thenPublish(redisWrite))
       await consume('postgres_tasks', store.filter('task'), 16, ['TaskCreated'], toPostgres)
-      await consume('postgres_attachments', store.filter('attachment'), 16, ['AttachmentCreated'], toPostgres)
+      await consume('postgres_attachments', store.filter('attachment'), 16, ['AttachmentCreated'], thenPublish(toPostgres))
       await consume('postgres_outcomes', store.filter('decomposition', 'outcome'), 32, ['DecompositionSampled'], toPostgres)
     }
     if (config.roles.includes('sampler')) {
@@ -139,13 +148,6 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
     if (config.roles.includes('release')) {
       const release = releaseManager({ store, now })
       await consume('release', store.filter('decomposition', 'persisted'), 64, ['DecompositionPersisted'], release)
-    }
-    if (config.roles.includes('republisher')) {
-      const publish = republisher({ nc: conn.nc, prefix: config.publishPrefix })
-      const republish: EventHandler = (s) => publish(s.event)
-      await consume('republisher_tasks', store.filter('task'), 16, ['TaskCreated'], republish)
-      await consume('republisher_attachments', store.filter('attachment'), 16, ['AttachmentCreated'], republish)
-      await consume('republisher_releases', store.filter('decomposition', 'released'), 16, ['SubtasksReleased'], republish)
     }
     if (config.roles.includes('rpc')) {
       watcher = await OutcomeWatcher.start(store, log)

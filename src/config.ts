@@ -10,10 +10,9 @@ const Role = Type.Union([
   Type.Literal('sampler'),
   Type.Literal('projectors'),
   Type.Literal('release'),
-  Type.Literal('republisher'),
 ])
 export type Role = Type.Static<typeof Role>
-export const allRoles: readonly Role[] = ['rpc', 'sampler', 'projectors', 'release', 'republisher']
+export const allRoles: readonly Role[] = ['rpc', 'sampler', 'projectors', 'release']
 
 const Token = (defaultValue: string) => Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: defaultValue })
 

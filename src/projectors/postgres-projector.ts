@@ -19,8 +19,6 @@ export interface PostgresProjectorDeps {
   now: () => number
 }
 
-/** The events that write rows (Sampled also appends Persisted). */
-export const postgresProjectedTypes = ['TaskCreated', 'AttachmentCreated', 'DecompositionSampled'] as const
 
 /** The rows one event produces. Pure: the live projector and the batched replay share it. */
 export function rowsOf(stored: StoredEvent): { tasks: NewTaskRow[]; attachments: NewAttachmentRow[] } {

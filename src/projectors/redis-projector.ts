@@ -13,8 +13,6 @@ export interface RedisProjectorDeps {
   ttlSeconds: number
 }
 
-/** The events that change Redis; the consumer passes over the rest undecoded. */
-export const redisProjectedTypes = ['TaskCreated', 'DecompositionSampled', 'SubtasksReleased'] as const
 
 type Pipeline = ReturnType<Redis['pipeline']> & ProjectionCommands
 

@@ -1,6 +1,7 @@
 // Republishes domain events on the contract's core NATS subjects with the spec's {type, payload,
 // metadata} envelope plus an `id` that is stable across redeliveries, so subscribers can drop
 // duplicates. Delivery is at-least-once: the event is acked only after the publishes are flushed.
+// Called by the projector that makes the event visible, after its write (see app.ts).
 import type { NatsConnection } from '@nats-io/nats-core'
 import type { DomainEvent } from '../domain/events.js'
 import { endOfTurn } from '../store/turn-batch.js'
@@ -17,9 +18,6 @@ export interface OutboundEvent {
 }
 
 /** Pure mapping from a domain event to what goes on the wire. */
-/** The events that are republished on `task.*` subjects. */
-export const republishedTypes = ['TaskCreated', 'AttachmentCreated', 'SubtasksReleased'] as const
-
 export function outboundEvents(event: DomainEvent): Omit<OutboundEvent, 'subject'>['body'][] {
   switch (event.type) {
     case 'TaskCreated':

@@ -1,5 +1,5 @@
-// Lets an RPC call wait for its decomposition's outcome. Each instance follows the decomposition
-// events with one ordered (ephemeral) consumer starting at "new"; calls register before they append,
+// Lets an RPC call wait for its decomposition's outcome. Each instance follows the outcome and
+// persisted steps with ordered (ephemeral) consumers starting at "new"; calls register before they append,
 // so no outcome can slip between the append and the wait. An outcome is Persisted (with the Sampled
 // event seen earlier, or fetched by sequence) or Failed.
 import { DeliverPolicy } from '@nats-io/jetstream'
@@ -7,7 +7,7 @@ import type { ConsumerMessages } from '@nats-io/jetstream'
 import type { Logger } from '../log.js'
 import type { DecompositionFailed, DecompositionSampled, DomainEvent } from '../domain/events.js'
 import { decodeEvent, stepSubjectParts } from '../store/event-store.js'
-import type { EventStore, StoredEvent } from '../store/event-store.js'
+import type { DecompositionStep, EventStore, StoredEvent } from '../store/event-store.js'
 
 export type Outcome = { kind: 'persisted'; sampled: DecompositionSampled } | { kind: 'failed'; failed: DecompositionFailed }
 
@@ -27,7 +27,7 @@ export interface Watch {
 export class OutcomeWatcher {
   /** Several calls may wait on one decomposition (retries with the same Idempotency-Key). */
   private readonly waiters = new Map<string, Set<Waiter>>()
-  private messages: ConsumerMessages | undefined
+  private readonly messages: ConsumerMessages[] = []
   private stopped = false
   private loop: Promise<void> | undefined
 
@@ -42,21 +42,27 @@ export class OutcomeWatcher {
     return w
   }
 
+  /** One ordered consumer per step it needs (outcome, persisted): requests and releases never reach it. */
   private async subscribe(): Promise<void> {
+    const followed = await Promise.all((['outcome', 'persisted'] as const).map((step) => this.follow(step)))
+    this.loop = Promise.all(followed.map((f) => f.loop)).then(() => undefined)
+  }
+
+  /** Subscribes, then returns the running loop (wrapped: an async function would wait for it). */
+  private async follow(step: DecompositionStep): Promise<{ loop: Promise<void> }> {
     const consumer = await this.store.js.consumers.get(this.store.streamName, {
-      filter_subjects: this.store.filter('decomposition'),
+      filter_subjects: this.store.filter('decomposition', step),
       deliver_policy: DeliverPolicy.New,
     })
-    this.messages = await consumer.consume({ max_messages: 512, expires: 5000 }) // see run-consumer: fast recovery after a restart
-    const messages = this.messages
-    this.loop = (async () => {
+    const messages = await consumer.consume({ max_messages: 512, expires: 5000 }) // see run-consumer: fast recovery after a restart
+    this.messages.push(messages)
+    const loop = (async () => {
       try {
         for await (const m of messages) {
           if (this.waiters.size === 0) continue
-          // The subject names the decomposition and the step: events nobody here waits for (other
-          // instances' calls), requests and releases are passed over without being decoded.
-          const { decompositionId, step } = stepSubjectParts(m.subject)
-          if (step === 'requested' || step === 'released' || !this.waiters.has(decompositionId)) continue
+          // The subject names the decomposition: events nobody here waits for (other instances'
+          // calls) are passed over without being decoded.
+          if (!this.waiters.has(stepSubjectParts(m.subject).decompositionId)) continue
           let event: DomainEvent
           try {
             event = decodeEvent(m.data)
@@ -69,6 +75,7 @@ export class OutcomeWatcher {
         if (!this.stopped) this.log.warn('outcome watcher interrupted', { err: err as Error })
       }
     })()
+    return { loop }
   }
 
   private async observe(event: DomainEvent): Promise<void> {
@@ -140,7 +147,7 @@ export class OutcomeWatcher {
 
   async close(): Promise<void> {
     this.stopped = true
-    this.messages?.stop()
+    for (const m of this.messages) m.stop()
     await this.loop
     for (const set of this.waiters.values()) for (const w of [...set]) w.reject(new Error('service shutting down'))
     this.waiters.clear()

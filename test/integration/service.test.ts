@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Svcm } from '@nats-io/services'
 import { call, callRaw } from '../../src/cli/rpc-client.js'
-import { darkModeRequest, startTestService } from '../helpers/env.js'
+import { darkModeRequest, eventually, startTestService } from '../helpers/env.js'
 import type { TestService } from '../helpers/env.js'
 
 let t: TestService
@@ -65,6 +65,33 @@ test('create, decompose, get: the spec result shape, persisted before the reply'
   assert.is((att.result as { value: { subtaskCount: number } }).value.subtaskCount, 4)
   const got = await rpc('task.get_decomposition', { taskId: 't-123456' })
   assert.equal((got.result as { decomposition: unknown }).decomposition, result.decomposition)
+})
+
+test('task.* events are published only once what they announce can be read', async () => {
+  // Checked the moment each message arrives: a subscriber that reacts at once must find the
+  // subtask queued, the task hash written, the attachment row present.
+  const checks: Promise<string | undefined>[] = []
+  const sub = t.client.subscribe(`${t.config.publishPrefix}.task.>`, {
+    callback: (_e, m) => {
+      const body = m.json<{ type: string; payload: Record<string, string> }>()
+      const p = body.payload
+      if (body.type === 'task.subtask.ready') {
+        checks.push(t.redis.zscore(`${t.config.redisPrefix}queue:specialist:${p.specialist}`, p.subtaskId!).then((score) => (score === null ? `${p.subtaskId} not queued` : undefined)))
+      } else if (body.type === 'task.created') {
+        checks.push(t.redis.exists(`${t.config.redisPrefix}task:${p.taskId}`).then((n) => (n === 0 ? `task ${p.taskId} not in Redis` : undefined)))
+      } else if (body.type === 'task.attachment_created') {
+        checks.push(rpc('task.get_attachment', { taskId: p.taskId, key: p.key }).then((r) => (r.error ? `attachment ${p.key} not readable` : undefined)))
+      }
+    },
+  })
+  await t.client.flush()
+  const ids = Array.from({ length: 8 }, (_, i) => `t-order-${i}`)
+  await Promise.all(ids.map((taskId) => rpc('task.create', { taskId, title: 'order' })))
+  await Promise.all(ids.map((taskId) => rpc('task.create_attachment', { taskId, key: 'notes', type: 'text', value: 'x' })))
+  await Promise.all(ids.map((taskId) => rpc('task.decompose', { ...darkModeRequest, taskId })))
+  await eventually(async () => (checks.length >= 8 + 8 + 16 ? true : undefined), 5000, 'published events')
+  sub.unsubscribe()
+  assert.equal((await Promise.all(checks)).filter(Boolean), [])
 })
 
 test('subtask ids are unique across decompositions made at the same moment', async () => {
