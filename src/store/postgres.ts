@@ -70,6 +70,10 @@ export function createDb(databaseUrl: string, schema = 'public', max = 10): Db {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max,
+    // Keep idle connections for minutes, not pg's default 10 s: under bursty load the pool otherwise
+    // closes connections between bursts and pays for a new backend (fork, auth) in the next one.
+    idleTimeoutMillis: 300_000,
+    allowExitOnIdle: true, // idle connections never keep a finished CLI command alive
     // Every unqualified name (our tables, kysely's migration tables) lives in the configured schema.
     options: `-c search_path=${schema}`,
   })
