@@ -1,8 +1,9 @@
-// npm run bench: the service's cost against the raw primitives it stands on, in one process run.
+// npm run bench: the service's cost against the raw primitives it stands on, in one run. The
+// service runs in a child process (bench/service-process.ts), this process generates the load.
 // Runs on the local services in a private namespace (stream, key prefix, schema) that it removes
 // afterwards. Options: --events N (history for the stream-length and replay figures, default
 // 100000), --duration MS (per closed-loop figure, default 3000).
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -13,12 +14,11 @@ import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { sql } from 'kysely'
 import { loadConfig } from '../src/config.js'
 import { silentLogger } from '../src/log.js'
-import { startService } from '../src/app.js'
+import { openConnections } from '../src/app.js'
 import { call } from '../src/cli/rpc-client.js'
 import { decodeEvent } from '../src/store/event-store.js'
 import { createDb } from '../src/store/postgres.js'
 import { progressBar } from '../src/cli/progress.js'
-import { instantSampler } from './instant-sampler.js'
 import { measurePrimitives } from './primitives.js'
 import { fillLog } from './synthetic-log.js'
 import { closedLoop, nowMs, openLoop, summarize } from './stats.js'
@@ -42,13 +42,44 @@ const config = loadConfig(process.env, {
   replyTimeoutMs: 30_000,
   logLevel: 'silent',
 })
-const sampler = instantSampler()
-say(`bench ${tag}: starting the service in-process (instant sampler)`)
-const service = await startService(config, silentLogger, { sampler })
-const conn = service.connections
+// The service runs in a process of its own, as in production; this process is the load generator
+// and the observer (its own connections to NATS, Redis and Postgres).
+const serviceEnv = {
+  ...process.env,
+  NATS_URL: config.natsUrl,
+  REDIS_URL: config.redisUrl,
+  DATABASE_URL: config.databaseUrl,
+  STREAM_NAME: config.streamName,
+  RPC_PREFIX: config.rpcPrefix,
+  PUBLISH_PREFIX: config.publishPrefix,
+  REDIS_PREFIX: config.redisPrefix,
+  PG_SCHEMA: config.pgSchema,
+  INSTANCE_ID: config.instanceId,
+  RATE_LIMIT_PER_MINUTE: '0',
+  MAX_SUBTASKS: String(config.maxSubtasks),
+  REPLY_TIMEOUT_MS: String(config.replyTimeoutMs),
+  LOG_LEVEL: 'warn',
+}
+say(`bench ${tag}: starting the service in its own process (instant sampler)`)
+const serviceProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./service-process.ts', import.meta.url))], { env: serviceEnv, stdio: ['ignore', 'pipe', 'inherit'] })
+await new Promise<void>((resolve, reject) => {
+  serviceProcess.stdout.on('data', (d: Buffer) => (d.toString().includes('ready') ? resolve() : undefined))
+  serviceProcess.once('exit', (code) => reject(new Error(`the service process exited (${code}) before it was ready`)))
+})
 let serviceClosed = false
-// The client shares the process with the service: keep its own overhead low (see connectNats).
+const stopService = async () => {
+  if (serviceClosed) return
+  serviceClosed = true
+  const exited = new Promise((r) => serviceProcess.once('exit', r))
+  serviceProcess.kill('SIGTERM')
+  await exited
+}
+const conn = await openConnections(config, silentLogger)
 const client = await connect({ servers: config.natsUrl, name: 'bench-client', noAsyncTraces: true })
+const control = async (body: { size?: number }) =>
+  (await client.request(`${config.rpcPrefix}.bench.control`, JSON.stringify(body), { timeout: 5000 })).json<{ size: number; rssMb: number }>()
+// The primitives' request/reply responder: a connection of its own, as a server's would be.
+const responder = await connect({ servers: config.natsUrl, name: 'bench-responder', noAsyncTraces: true })
 const jsm = await jetstreamManager(client)
 const primStream = `BENCHP_${tag.toUpperCase()}`
 await jsm.streams.add({ name: primStream, subjects: [`benchp.${tag}.>`], storage: 'file' as never })
@@ -58,7 +89,7 @@ try {
   // 1. Raw primitives --------------------------------------------------------------------------
   say('primitives: NATS, JetStream, Redis, Postgres (sequential and at 64 concurrent)')
   const primitives = await measurePrimitives(
-    { client, server: conn.nc, js: jetstream(client), jsSubject: `benchp.${tag}.x`, redis: conn.redis, redisPrefix: config.redisPrefix, db: conn.db },
+    { client, server: responder, js: jetstream(client), jsSubject: `benchp.${tag}.x`, redis: conn.redis, redisPrefix: config.redisPrefix, db: conn.db },
     { durationMs: Math.min(durationMs, 2000), concurrency: 64 },
   )
   const floorLatency = primitives.reduce((a, p) => a + p.latency.p50, 0)
@@ -116,11 +147,11 @@ try {
   // 3. Scaling with subtasks --------------------------------------------------------------------
   const scaling: Record<string, { perSecond: number; latency: Summary }> = {}
   for (const size of [4, 16, 64]) {
-    sampler.size = size
+    await control({ size })
     say(`scaling: ${size} subtasks per decomposition, 16 clients`)
     scaling[`subtasks${size}`] = await closedLoop(16, durationMs, decompose)
   }
-  sampler.size = 4
+  await control({ size: 4 })
   results.scaling = scaling
 
   // 4. A stream holding history -----------------------------------------------------------------
@@ -165,13 +196,13 @@ try {
     c16: afterC16,
     c1: afterC1,
   }
-  results.rssMb = process.memoryUsage().rss / 2 ** 20
+  results.rssMb = (await control({})).rssMb
+  results.benchRssMb = process.memoryUsage().rss / 2 ** 20
 
   // 5. Replay -----------------------------------------------------------------------------------
   // As an operator runs it: its own process, with the service stopped (on two cores they would
   // compete for the CPU).
-  await service.close()
-  serviceClosed = true
+  await stopService()
   say('replay: rebuilding all read models into a scratch namespace, in a child process')
   const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./replay-run.ts', import.meta.url))], {
     env: {
@@ -196,7 +227,11 @@ try {
   say('figures written to bench/results/latest.json')
 } finally {
   await client.close()
-  if (!serviceClosed) await service.close()
+  await responder.close()
+  await stopService()
+  conn.redis.disconnect()
+  await conn.db.destroy()
+  await conn.nc.close()
   await cleanupNamespace()
 }
 
@@ -248,7 +283,7 @@ function report(r: Record<string, any>) {
   row(`1 client: p50, ${h.eventsBefore.toLocaleString('en-US')} → ${h.streamLength.toLocaleString('en-US')} events`, `${ms(h.baseline.c1.latency.p50)} → ${ms(h.c1.latency.p50)}`, '', `${(h.c1.latency.p50 / h.baseline.c1.latency.p50).toFixed(2)}x`, '1.0x ±10 %')
   row('history: append / live catch-up', `${ps(h.appendPerSecond)} / ${ps(h.catchUpEventsPerSecond)}`)
   row(`replay of ${r.replay.events.toLocaleString('en-US')} events (own process)`, ps(r.replay.eventsPerSecond), '', '', '>= 20,000/s')
-  row('RSS after the load phases (service + bench client)', `${r.rssMb.toFixed(0)} MB`)
+  row('service RSS after the load phases (own process)', `${r.rssMb.toFixed(0)} MB`)
   const head: [string, string, string, string, string] = ['figure', 'value', 'floor', 'ratio', 'target']
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)))
   const line = (cols: string[]) => `| ${cols.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
