@@ -126,6 +126,11 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
       await consume('postgres_tasks', store.filter('task'), 16, ['TaskCreated'], toPostgres)
       await consume('postgres_attachments', store.filter('attachment'), 16, ['AttachmentCreated'], thenPublish(toPostgres))
       await consume('postgres_outcomes', store.filter('decomposition', 'outcome'), 32, ['DecompositionSampled'], toPostgres)
+      // Consumers of the earlier layout (one per projector over every event, and the separate
+      // republisher) would sit on the stream forever with a growing backlog; remove them.
+      for (const old of ['redis', 'postgres', 'republisher']) {
+        await store.jsm.consumers.delete(store.streamName, `${config.streamName}_${old}`).catch(() => undefined)
+      }
     }
     if (config.roles.includes('sampler')) {
       const sampler = opts.sampler ?? samplersFromConfig(config, log, conn.nc)
