@@ -92,7 +92,7 @@ test('Redis down 5 s, Postgres down 5 s, NATS restarted: nothing accepted is los
     const phase = (from: number, to: number) => outcomes.filter((o) => o.at >= from && o.at < to)
     // Served before the faults, during them only with clear errors, and again after every one.
     assert.ok(phase(0, 1500).some((o) => o.ok), 'served before the faults')
-    assert.ok(phase(1800, 6300).some((o) => !o.ok && o.code === -32000 && /Redis/i.test(o.message ?? '')), 'Redis outage reported as -32000 naming Redis')
+    assert.ok(phase(1800, 6300).some((o) => !o.ok && o.code === -32000 && /Redis/i.test(o.message ?? '')), 'Redis outage reported as -32000 naming Redis: ' + JSON.stringify(phase(1000, 7500).map((o) => [o.at, o.ok, o.code, o.message?.slice(0, 60)])))
     for (const f of failed) {
       // Errors are storage (-32000) or a reply that could not arrive in time while a store was
       // down (-32001); with NATS down there is no reply at all.
