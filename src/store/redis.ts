@@ -9,8 +9,6 @@ export function connectRedis(url: string, opts: { lazy?: boolean } = {}): Redis 
     lazyConnect: opts.lazy ?? true,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
-    // Commands issued in the same turn (by many handlers at once) leave in one write.
-    enableAutoPipelining: true,
     // Back off up to 2 s between reconnect attempts; never give up (outages end).
     retryStrategy: (times) => Math.min(times * 100, 2000),
   })
