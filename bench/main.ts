@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { connect } from '@nats-io/transport-node'
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { sql } from 'kysely'
-import { loadConfig } from '../src/config.js'
+import { configEnv, loadConfig } from '../src/config.js'
 import { silentLogger } from '../src/log.js'
 import { openConnections } from '../src/app.js'
 import { call } from '../src/cli/rpc-client.js'
@@ -44,24 +44,9 @@ const config = loadConfig(process.env, {
 })
 // The service runs in a process of its own, as in production; this process is the load generator
 // and the observer (its own connections to NATS, Redis and Postgres).
-const serviceEnv = {
-  ...process.env,
-  NATS_URL: config.natsUrl,
-  REDIS_URL: config.redisUrl,
-  DATABASE_URL: config.databaseUrl,
-  STREAM_NAME: config.streamName,
-  RPC_PREFIX: config.rpcPrefix,
-  PUBLISH_PREFIX: config.publishPrefix,
-  REDIS_PREFIX: config.redisPrefix,
-  PG_SCHEMA: config.pgSchema,
-  INSTANCE_ID: config.instanceId,
-  RATE_LIMIT_PER_MINUTE: '0',
-  MAX_SUBTASKS: String(config.maxSubtasks),
-  REPLY_TIMEOUT_MS: String(config.replyTimeoutMs),
-  LOG_LEVEL: 'warn',
-}
+const childEnv = { ...process.env, ...configEnv(config), LOG_LEVEL: 'warn' }
 say(`bench ${tag}: starting the service in its own process (instant sampler)`)
-const serviceProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./service-process.ts', import.meta.url))], { env: serviceEnv, stdio: ['ignore', 'pipe', 'inherit'] })
+const serviceProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./service-process.ts', import.meta.url))], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] })
 await new Promise<void>((resolve, reject) => {
   serviceProcess.stdout.on('data', (d: Buffer) => (d.toString().includes('ready') ? resolve() : undefined))
   serviceProcess.once('exit', (code) => reject(new Error(`the service process exited (${code}) before it was ready`)))
@@ -205,16 +190,7 @@ try {
   await stopService()
   say('replay: rebuilding all read models into a scratch namespace, in a child process')
   const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./replay-run.ts', import.meta.url))], {
-    env: {
-      ...process.env,
-      NATS_URL: config.natsUrl,
-      REDIS_URL: config.redisUrl,
-      DATABASE_URL: config.databaseUrl,
-      STREAM_NAME: config.streamName,
-      REDIS_PREFIX: config.redisPrefix,
-      PG_SCHEMA: config.pgSchema,
-      LOG_LEVEL: 'warn',
-    },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
   })

@@ -135,6 +135,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze(config)
 }
 
+/**
+ * The environment that reproduces `config` in another process (`decomposer start`, `replay`, the
+ * bench's service): the inverse of loadConfig, so a child never runs with a half-copied config.
+ */
+export function configEnv(config: Config): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [key, name] of Object.entries(envNames) as [keyof Config, string][]) {
+    const v = config[key]
+    if (v === undefined) continue
+    env[name] = Array.isArray(v) ? v.join(',') : String(v)
+  }
+  return env
+}
+
 /** JetStream subject namespace of a stream; unique per stream so test streams never overlap. */
 export function eventSubjectPrefix(config: Pick<Config, 'streamName'>): string {
   return `cb.ev.${config.streamName}`

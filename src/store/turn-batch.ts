@@ -15,7 +15,17 @@ function flush(): void {
   const resolve = resolveTurn
   turn = undefined
   resolveTurn = undefined
-  for (const fn of run) fn()
+  // One failing write (an ack on a connection closed at shutdown) must not keep the others from
+  // going out, nor leave the turn's awaiters hanging, nor escape setImmediate and kill the process.
+  // What was deferred here is an ack, a reply or a publish: if it fails, the event is redelivered
+  // or the caller times out, which is what would have happened had it been sent inline.
+  for (const fn of run) {
+    try {
+      fn()
+    } catch {
+      /* see above */
+    }
+  }
   resolve?.()
 }
 

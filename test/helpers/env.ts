@@ -7,7 +7,7 @@ import { connect } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/nats-core'
 import { Redis } from 'ioredis'
 import { sql } from 'kysely'
-import { eventSubjectPrefix, loadConfig } from '../../src/config.js'
+import { configEnv, eventSubjectPrefix, loadConfig } from '../../src/config.js'
 import type { Config } from '../../src/config.js'
 import { createDb, ensureDatabase } from '../../src/store/postgres.js'
 import { silentLogger } from '../../src/log.js'
@@ -140,23 +140,7 @@ export async function readAllEvents(config: Config, kind?: 'task' | 'attachment'
 
 /** The environment that gives a child process (`decomposer start`, `replay`, `mcp`) this config. */
 export function envFor(config: Config, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...(process.env as Record<string, string>),
-    NODE_OPTIONS: '',
-    NATS_URL: config.natsUrl,
-    REDIS_URL: config.redisUrl,
-    DATABASE_URL: config.databaseUrl,
-    STREAM_NAME: config.streamName,
-    RPC_PREFIX: config.rpcPrefix,
-    PUBLISH_PREFIX: config.publishPrefix,
-    REDIS_PREFIX: config.redisPrefix,
-    PG_SCHEMA: config.pgSchema,
-    SAMPLER: config.samplers.join(','),
-    RATE_LIMIT_PER_MINUTE: String(config.rateLimitPerMinute),
-    REPLY_TIMEOUT_MS: String(config.replyTimeoutMs),
-    LOG_LEVEL: config.logLevel,
-    ...extra,
-  }
+  return { ...(process.env as Record<string, string>), NODE_OPTIONS: '', ...configEnv(config), ...extra }
 }
 
 /** The aggregate an event belongs to (a decomposition's steps live on several subjects). */

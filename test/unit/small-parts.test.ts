@@ -4,7 +4,7 @@ import { resolveSessionId } from '../../src/domain/session.js'
 import { NoSessionError } from '../../src/errors.js'
 import { activeSpecialists, mapSpecialist } from '../../src/domain/specialists.js'
 import { outboundEvents } from '../../src/projectors/republisher.js'
-import { loadConfig, ConfigError } from '../../src/config.js'
+import { configEnv, loadConfig, ConfigError } from '../../src/config.js'
 import type { SubtasksReleased } from '../../src/domain/events.js'
 
 test('session id: param → Session-Id header → Client-Id header → instance id', () => {
@@ -51,6 +51,11 @@ test('republished envelopes follow the spec and carry stable ids', () => {
     payload: { subtaskId: 'st-1', parentTaskId: 't-123456', specialist: 'frontend', description: 'Create toggle', requiredCapabilities: ['React hooks'] },
     metadata: { priority: 75, sessionId: 'session-abc123' },
   })
+})
+
+test('config: configEnv is the inverse of loadConfig (a child process gets the same config)', () => {
+  const c = loadConfig({}, { streamName: 'S_X', ackWaitMs: 2000, roles: ['rpc', 'sampler'], samplers: ['mcp', 'heuristic'], rateLimitPerMinute: 0, anthropicApiKey: 'k' })
+  assert.equal(loadConfig(configEnv(c)), c)
 })
 
 test('config: defaults, env parsing, and a clear error naming the variable', () => {

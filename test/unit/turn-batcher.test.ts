@@ -37,4 +37,15 @@ test('deferred work runs after the current turn, all of it together and in order
   assert.equal(seen, ['sync', 'a', 'b', 'awaited'])
 })
 
+test('a deferred write that throws does not stop the others or strand the turn', async () => {
+  const seen: string[] = []
+  atEndOfTurn(() => seen.push('a'))
+  atEndOfTurn(() => {
+    throw new Error('connection closed')
+  })
+  atEndOfTurn(() => seen.push('c'))
+  await endOfTurn()
+  assert.equal(seen, ['a', 'c'])
+})
+
 test.run()
