@@ -220,7 +220,7 @@ async function replayCommand(config: Config, args: string[]): Promise<number> {
 
 function summaryLine(s: ReplaySummary): string {
   const types = Object.entries(s.byType).map(([t, n]) => `${t} ${n}`).join(', ')
-  return `replayed ${s.events} events up to seq ${s.lastSeq} in ${(s.durationMs / 1000).toFixed(2)} s (${s.eventsPerSecond}/s)${types ? `: ${types}` : ''}${s.poison ? `; ${s.poison} undecodable skipped` : ''}`
+  return `replayed ${s.events} events up to seq ${s.lastSeq} in ${(s.durationMs / 1000).toFixed(2)} s (${s.eventsPerSecond}/s; ${s.subtasks} subtasks)${types ? `: ${types}` : ''}${s.poison ? `; ${s.poison} undecodable skipped` : ''}`
 }
 
 async function mcp(config: Config, args: string[]): Promise<number> {

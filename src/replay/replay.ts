@@ -28,8 +28,11 @@ export interface ReplaySummary {
   /** Events that could not be decoded (skipped, and logged with their sequence). */
   poison: number
   lastSeq: number
+  /** Subtasks of the sampled decompositions applied: a better measure of work than events. */
+  subtasks: number
   durationMs: number
   eventsPerSecond: number
+  subtasksPerSecond: number
 }
 
 export interface ReplayOptions {
@@ -52,6 +55,7 @@ export async function replay(store: EventStore, target: ReplayTarget, opts: Repl
   const byType: Record<string, number> = {}
   let applied = 0
   let poison = 0
+  let subtasks = 0
   let lastSeq = 0
   let lastProgress = 0
   const inFlight = new Set<Promise<void>>()
@@ -61,7 +65,10 @@ export async function replay(store: EventStore, target: ReplayTarget, opts: Repl
     const job: Promise<void> = applyBatch(target, batch).then(
       () => {
         applied += batch.length
-        for (const e of batch) byType[e.event.type] = (byType[e.event.type] ?? 0) + 1
+        for (const { event } of batch) {
+          byType[event.type] = (byType[event.type] ?? 0) + 1
+          if (event.type === 'DecompositionSampled') subtasks += event.decomposition.subtasks.length
+        }
         inFlight.delete(job)
         if (opts.onProgress && now() - lastProgress >= (opts.progressEveryMs ?? 100)) {
           lastProgress = now()
@@ -97,7 +104,8 @@ export async function replay(store: EventStore, target: ReplayTarget, opts: Repl
   if (failure) throw failure
   opts.onProgress?.(applied, lastSeq)
   const durationMs = Math.max(1, now() - started)
-  return { events: applied, byType, poison, lastSeq, durationMs, eventsPerSecond: Math.round((applied / durationMs) * 1000) }
+  const perSecond = (n: number) => Math.round((n / durationMs) * 1000)
+  return { events: applied, byType, poison, lastSeq, subtasks, durationMs, eventsPerSecond: perSecond(applied), subtasksPerSecond: perSecond(subtasks) }
 }
 
 /** One batch: a single Redis pipeline and multi-row inserts (chunked under Postgres' parameter limit). */

@@ -43,7 +43,7 @@ const settings = (svc: TestService) => ({ databaseUrl: svc.config.databaseUrl, p
 
 test('a rebuild equals the live read models; replay appends nothing and republishes nothing; twice changes nothing', async () => {
   await using svc = await startTestService('replay')
-  await populate(svc)
+  const subtaskIds = await populate(svc)
   const conn = svc.service.connections
   const before = await conn.store.jsm.streams.info(svc.config.streamName)
   const republished: string[] = []
@@ -54,6 +54,9 @@ test('a rebuild equals the live read models; replay appends nothing and republis
   assert.equal(report.differences, [])
   assert.is(report.summary.events, before.state.messages)
   assert.ok(report.summary.byType['DecompositionSampled']! >= 4)
+  const sampledSubtasks = (await readAllEvents(svc.config, 'decomposition')).flatMap((e) => (e.event.type === 'DecompositionSampled' ? e.event.decomposition.subtasks : []))
+  assert.ok(sampledSubtasks.length > subtaskIds.length) // the second plan of t-r0 counts too
+  assert.is(report.summary.subtasks, sampledSubtasks.length)
 
   // Every event applied again (and again) to the live models: nothing moves.
   await rebuildLive(conn, settings(svc))
