@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis'
 import type { DomainEvent } from '../domain/events.js'
 import type { Keys } from '../store/keys.js'
 import type { ProjectionCommands } from '../store/redis.js'
-import { redisCall } from '../store/redis.js'
+import { hashFields, redisCall } from '../store/redis.js'
 
 export interface RedisProjectorDeps {
   redis: Redis & ProjectionCommands
@@ -54,20 +54,23 @@ export function queueProjection(p: Pipeline, keys: Keys, ttlSeconds: number, eve
         }),
       )
       // All subtask hashes in one script call; each is created only if absent.
-      const subtaskArgs = d.subtasks.map((s) =>
-        pairs({
-          id: s.id,
-          parentTaskId: event.taskId,
-          description: s.description,
-          specialist: s.specialist,
-          complexity: s.complexity,
-          estimatedMinutes: s.estimatedMinutes,
-          dependencies: JSON.stringify(s.dependencies),
-          status: 'pending',
-          createdAt: event.timestamp,
-        }),
+      p.hsetEachIfAbsent(
+        d.subtasks.length,
+        ...d.subtasks.map((s) => keys.subtask(s.id)),
+        ...d.subtasks.map((s) =>
+          hashFields({
+            id: s.id,
+            parentTaskId: event.taskId,
+            description: s.description,
+            specialist: s.specialist,
+            complexity: s.complexity,
+            estimatedMinutes: s.estimatedMinutes,
+            dependencies: JSON.stringify(s.dependencies),
+            status: 'pending',
+            createdAt: event.timestamp,
+          }),
+        ),
       )
-      p.hsetEachIfAbsent(d.subtasks.length, ...d.subtasks.map((s) => keys.subtask(s.id)), subtaskArgs[0]!.length, ...subtaskArgs.flat())
       return 2
     }
     case 'SubtasksReleased': {

@@ -71,6 +71,39 @@ test('redis projector: applying every event twice gives the same keys, expiry an
   }
 })
 
+test('redis projector: a subtask hash holds every field exactly, whatever its text', async () => {
+  const config = testConfig('redisproj3')
+  const redis = defineProjectionCommands(new Redis(config.redisUrl))
+  const keys = keysFor(config.redisPrefix)
+  const apply = redisProjector({ redis, keys, ttlSeconds: 604800 })
+  try {
+    const ts = Date.now()
+    const sampled = chain('t-r3', ts)[1]!
+    if (sampled.type !== 'DecompositionSampled') throw new Error()
+    // Quotes, backslashes, control characters, Lua escapes, non-BMP text, and a lone surrogate
+    // (which Redis stores as U+FFFD, as it would any argument of its own).
+    const text = 'He said "no" \\ C:\\path\n\ttab %s %d [[x]] ü 漢字 🚀 \u0000 end \ud800!'
+    const subtasks = sampled.decomposition.subtasks.map((s, i) => (i === 0 ? { ...s, description: text } : s))
+    await apply({ ...sampled, decomposition: { ...sampled.decomposition, subtasks } })
+    for (const s of subtasks) {
+      assert.equal(await redis.hgetall(keys.subtask(s.id)), {
+        id: s.id,
+        parentTaskId: 't-r3',
+        description: s.description.toWellFormed(),
+        specialist: s.specialist,
+        complexity: String(s.complexity),
+        estimatedMinutes: String(s.estimatedMinutes),
+        dependencies: JSON.stringify(s.dependencies),
+        status: 'pending',
+        createdAt: String(ts),
+      })
+    }
+  } finally {
+    redis.disconnect()
+    await cleanup(config)
+  }
+})
+
 test('redis projector: a redelivered release does not requeue claimed work; older decompositions never overwrite newer', async () => {
   const config = testConfig('redisproj2')
   const redis = defineProjectionCommands(new Redis(config.redisUrl))
