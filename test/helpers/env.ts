@@ -10,6 +10,10 @@ import { sql } from 'kysely'
 import { configEnv, eventSubjectPrefix, loadConfig } from '../../src/config.js'
 import type { Config } from '../../src/config.js'
 import { createDb, ensureDatabase } from '../../src/store/postgres.js'
+import { defineProjectionCommands } from '../../src/store/redis.js'
+import type { ProjectionCommands } from '../../src/store/redis.js'
+import { keys as keysFor } from '../../src/store/keys.js'
+import type { Keys } from '../../src/store/keys.js'
 import { silentLogger } from '../../src/log.js'
 import type { DomainEvent } from '../../src/domain/events.js'
 import { startService } from '../../src/app.js'
@@ -35,6 +39,21 @@ export function testConfig(label: string, overrides: Partial<Config> = {}): Conf
     rateLimitPerMinute: 0,
     ...overrides,
   })
+}
+
+/**
+ * Runs `fn` with a private config and a Redis client carrying the projection scripts, then
+ * disconnects and removes everything under the config's namespaces, whatever `fn` did.
+ */
+export async function withRedis(label: string, fn: (ctx: { config: Config; redis: Redis & ProjectionCommands; keys: Keys }) => Promise<void>): Promise<void> {
+  const config = testConfig(label)
+  const redis = defineProjectionCommands(new Redis(config.redisUrl))
+  try {
+    await fn({ config, redis, keys: keysFor(config.redisPrefix) })
+  } finally {
+    redis.disconnect()
+    await cleanup(config)
+  }
 }
 
 /** Removes everything a test config created: stream (and its consumers), Redis keys, schema. */
