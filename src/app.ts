@@ -1,19 +1,19 @@
 // Wires one process: connections, the event log, and whichever roles this instance runs. Every role
 // is safe on many instances at once.
 import { randomBytes } from 'node:crypto'
-import { connect } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/nats-core'
 import type { Service } from '@nats-io/services'
 import type { Redis } from 'ioredis'
-import { eventSubjectPrefix } from './config.js'
+import { eventSubjectPrefix, hasNatsCredentials, serviceInboxPrefix } from './config.js'
 import type { Config } from './config.js'
-import { StorageError } from './errors.js'
 import type { Logger } from './log.js'
+import { redactUrl } from './redact.js'
+import { connectNats } from './store/nats-connect.js'
 import { EventStore } from './store/event-store.js'
 import type { StoredEvent } from './store/event-store.js'
 import { keys as keysFor } from './store/keys.js'
 import type { Keys } from './store/keys.js'
-import { defineProjectionCommands, openRedis } from './store/redis.js'
+import { defineProjectionCommands, openRedis, redisCall } from './store/redis.js'
 import type { ProjectionCommands } from './store/redis.js'
 import { migrate } from './store/postgres.js'
 import type { Db } from './store/postgres.js'
@@ -36,6 +36,8 @@ import { OutcomeWatcher } from './rpc/outcome-watcher.js'
 import { startRpcServer } from './rpc/server.js'
 import { taskMethods } from './rpc/task-methods.js'
 import { attachmentMethods } from './rpc/attachment-methods.js'
+import { sessionMethods } from './rpc/session-methods.js'
+import type { ReplyGuard } from './rpc/reply-guard.js'
 
 export const version = '0.1.0'
 
@@ -50,22 +52,14 @@ export interface Connections {
 export interface RunningService {
   connections: Connections
   dispatcher: Dispatcher | undefined
+  /** Requests dropped for their reply subject (rpc role only). */
+  replyGuard: ReplyGuard | undefined
   close(): Promise<void>
-}
-
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  try {
-    // noAsyncTraces: nats.js otherwise builds an Error per request (every JetStream append) just
-    // in case it times out; that was 7 % of the service's CPU under load.
-    return await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true })
-  } catch (err) {
-    throw new StorageError(`NATS is not reachable at ${url} (${(err as Error).message})`, { store: 'nats' }, { cause: err })
-  }
 }
 
 /** Opens NATS, Redis and Postgres (creating the database and running migrations) and the stream. */
 export async function openConnections(config: Config, log: Logger): Promise<Connections> {
-  const nc = await connectNats(config.natsUrl, config.instanceId)
+  const nc = await connectNats(config, { name: config.instanceId, inboxPrefix: serviceInboxPrefix(config) })
   let redis: Redis | undefined
   try {
     let lastReport = 0
@@ -77,7 +71,7 @@ export async function openConnections(config: Config, log: Logger): Promise<Conn
     })
     const db = await migrate(config.databaseUrl, config.pgSchema)
     const store = await EventStore.open(nc, { streamName: config.streamName, subjectPrefix: eventSubjectPrefix(config) })
-    log.debug('connected', { nats: config.natsUrl, redis: config.redisUrl, stream: config.streamName })
+    log.debug('connected', { nats: redactUrl(config.natsUrl), redis: redactUrl(config.redisUrl), stream: config.streamName })
     return { nc, redis: defineProjectionCommands(redis), db, store, keys: keysFor(config.redisPrefix) }
   } catch (err) {
     redis?.disconnect()
@@ -100,6 +94,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   let watcher: OutcomeWatcher | undefined
   let dispatcher: Dispatcher | undefined
   let breaker: SamplingBreaker | undefined
+  let replyGuard: ReplyGuard | undefined
   const { store } = conn
   // One durable consumer per purpose and filter subject (nats-server 2.9 takes one filter each), so
   // a consumer receives only the events it acts on; the event types are a second check.
@@ -133,7 +128,9 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
       }
     }
     if (config.roles.includes('sampler')) {
-      const sampler = opts.sampler ?? samplersFromConfig(config, log, conn.nc)
+      const sampler = opts.sampler ?? samplersFromConfig(config, log, conn.nc, async (owner, sessionId) =>
+        (await redisCall(() => conn.redis.exists(conn.keys.mcpSession(owner, sessionId)))) === 1,
+      )
       breaker = createSamplingBreaker({ threshold: config.breakerThreshold, resetMs: config.breakerResetMs }, log)
       const work = samplerWorker({
         breaker,
@@ -167,14 +164,29 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
         now,
         random: () => randomBytes(6).toString('hex'),
       }
-      const methods = { ...taskMethods(deps), ...attachmentMethods(deps), ...systemMethods({ ...deps, instanceTtlMs: config.instanceTtlMs }) }
+      const methods = {
+        ...taskMethods(deps),
+        ...attachmentMethods(deps),
+        ...systemMethods({ ...deps, instanceTtlMs: config.instanceTtlMs }),
+        ...sessionMethods({ ...deps, samplingSubjectPrefix: config.samplingSubjectPrefix }),
+      }
       dispatcher = createDispatcher(methods, log, { 'swarm.decompose': 'task.decompose' })
-      service = await startRpcServer(
+      const rpc = await startRpcServer(
         conn.nc,
         dispatcher,
-        { serviceName: config.serviceName, version, rpcPrefix: config.rpcPrefix, instanceId: config.instanceId, methods: Object.keys(methods) },
+        {
+          serviceName: config.serviceName,
+          version,
+          rpcPrefix: config.rpcPrefix,
+          instanceId: config.instanceId,
+          methods: Object.keys(methods),
+          replies: { prefixes: config.replySubjectPrefixes, ownInboxPrefix: serviceInboxPrefix(config) },
+          identity: callerIdentityMode(config),
+        },
         log,
       )
+      service = rpc.service
+      replyGuard = rpc.replyGuard
     }
   } catch (err) {
     await Promise.allSettled(consumers.map((c) => c.stop()))
@@ -191,6 +203,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   return {
     connections: conn,
     dispatcher,
+    replyGuard,
     async close() {
       await service?.stop()
       await Promise.allSettled(consumers.map((c) => c.stop()))
@@ -199,6 +212,15 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
       await closeConnections(conn)
     },
   }
+}
+
+/**
+ * How callers are identified (see rpc/caller.ts). `auto`: by the server-set Nats-Request-Info when
+ * the service itself logs in (NATS authentication is on), else by the headers clients send.
+ */
+export function callerIdentityMode(config: Pick<Config, 'callerIdentity'> & Parameters<typeof hasNatsCredentials>[0]): 'nats' | 'headers' {
+  if (config.callerIdentity === 'auto') return hasNatsCredentials(config) ? 'nats' : 'headers'
+  return config.callerIdentity
 }
 
 async function closeConnections(conn: Connections): Promise<void> {

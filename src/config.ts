@@ -4,6 +4,7 @@ import { hostname } from 'node:os'
 import Type from 'typebox'
 import Value from 'typebox/value'
 import { fieldName } from './errors.js'
+import { isTokenUserinfo, safeDecode, splitUserinfo, urlSecrets } from './redact.js'
 
 const Role = Type.Union([
   Type.Literal('rpc'),
@@ -16,8 +17,27 @@ export const allRoles: readonly Role[] = ['rpc', 'sampler', 'projectors', 'relea
 
 const Token = (defaultValue: string) => Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: defaultValue })
 
+const Secret = Type.Optional(Type.String({ minLength: 1 }))
+
 export const Config = Type.Object({
-  natsUrl: Type.String({ default: 'nats://127.0.0.1:4222' }),
+  /** One server or a comma-separated list (a cluster); each may carry `user:pass@` or `token@`. */
+  natsUrl: Type.String({ minLength: 1, default: 'nats://127.0.0.1:4222' }),
+  natsUser: Secret,
+  natsPassword: Secret,
+  natsToken: Secret,
+  /** Path to a `.creds` file (user JWT and nkey seed), as `nsc` writes them. */
+  natsCreds: Secret,
+  /** An nkey user seed (`SU...`) or the path of a file holding one. */
+  natsNkey: Secret,
+  /** Inbox prefix of this process's connection; a user whose permissions allow only `_INBOX_<user>.>` sets it. */
+  natsInboxPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+  /** First subject tokens a request's reply subject may have (`_INBOX` also allows `_INBOX_<x>`). */
+  replySubjectPrefixes: Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { minItems: 1, default: ['_INBOX', '_R_'] }),
+  /**
+   * Where a caller's identity comes from: `nats` the server-set Nats-Request-Info header only,
+   * `headers` the client's Client-Id/Session-Id headers, `auto` the former when present, else the latter.
+   */
+  callerIdentity: Type.Union([Type.Literal('auto'), Type.Literal('nats'), Type.Literal('headers')], { default: 'auto' }),
   redisUrl: Type.String({ default: 'redis://127.0.0.1:6379' }),
   databaseUrl: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/decomposer' }),
   /** JetStream stream holding every event. Its subjects are `cb.ev.<stream>.>` so streams never overlap. */
@@ -66,9 +86,18 @@ export const Config = Type.Object({
   ),
 })
 export type Config = Readonly<Type.Static<typeof Config>>
+export type CallerIdentity = Config['callerIdentity']
 
 const envNames: Record<keyof Config, string> = {
   natsUrl: 'NATS_URL',
+  natsUser: 'NATS_USER',
+  natsPassword: 'NATS_PASSWORD',
+  natsToken: 'NATS_TOKEN',
+  natsCreds: 'NATS_CREDS',
+  natsNkey: 'NATS_NKEY',
+  natsInboxPrefix: 'NATS_INBOX_PREFIX',
+  replySubjectPrefixes: 'REPLY_SUBJECT_PREFIXES',
+  callerIdentity: 'CALLER_IDENTITY',
   redisUrl: 'REDIS_URL',
   databaseUrl: 'DATABASE_URL',
   streamName: 'STREAM_NAME',
@@ -98,7 +127,7 @@ const envNames: Record<keyof Config, string> = {
   samplingSubjectPrefix: 'SAMPLING_SUBJECT_PREFIX',
   logLevel: 'LOG_LEVEL',
 }
-const listKeys = new Set<keyof Config>(['roles', 'samplers'])
+const listKeys = new Set<keyof Config>(['roles', 'samplers', 'replySubjectPrefixes'])
 
 const samplerNames = ['mcp', 'anthropic', 'openai', 'heuristic']
 
@@ -132,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.samplers.includes('anthropic') && !config.anthropicApiKey) {
     throw new ConfigError('invalid configuration: SAMPLER=anthropic needs ANTHROPIC_API_KEY')
   }
+  checkNatsAuth(config)
   return Object.freeze(config)
 }
 
@@ -147,6 +177,93 @@ export function configEnv(config: Config): Record<string, string> {
     env[name] = Array.isArray(v) ? v.join(',') : String(v)
   }
   return env
+}
+
+export interface NatsServerList {
+  /** The servers with any userinfo removed (nats.js v3 ignores it, and logs must not see it). */
+  servers: string[]
+  /** Credentials written into the URL(s): `user:pass@` or `token@`. */
+  credentials: { user: string; pass: string } | { token: string } | undefined
+}
+
+/**
+ * Splits NATS_URL into its servers and the credentials embedded in them. Every server that carries
+ * credentials must carry the same ones: a connection has one identity, whichever server it reaches.
+ */
+export function parseNatsUrl(natsUrl: string): NatsServerList {
+  const servers: string[] = []
+  let written: string | undefined
+  let credentials: NatsServerList['credentials']
+  for (const entry of natsUrl.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const parts = splitUserinfo(entry)
+    servers.push(parts.bare)
+    if (parts.userinfo === undefined || parts.userinfo === '') continue
+    if (written !== undefined && written !== parts.userinfo) {
+      throw new ConfigError('invalid configuration: the servers in NATS_URL carry different credentials')
+    }
+    written = parts.userinfo
+    const colon = parts.userinfo.indexOf(':')
+    if (colon !== -1) credentials = { user: safeDecode(parts.userinfo.slice(0, colon)), pass: safeDecode(parts.userinfo.slice(colon + 1)) }
+    else if (isTokenUserinfo(parts)) credentials = { token: safeDecode(parts.userinfo) }
+    else throw new ConfigError(`invalid configuration: NATS_URL scheme "${parts.scheme ?? ''}" is not a NATS scheme`)
+  }
+  if (servers.length === 0) throw new ConfigError('invalid configuration: NATS_URL names no server')
+  return { servers, credentials }
+}
+
+type NatsAuthSettings = Pick<Config, 'natsUrl' | 'natsUser' | 'natsPassword' | 'natsToken' | 'natsCreds' | 'natsNkey'>
+
+/** One way of logging in to NATS at most: two would leave it to the server which one counts. */
+function checkNatsAuth(config: NatsAuthSettings): void {
+  const fail = (why: string) => {
+    throw new ConfigError(`invalid configuration: ${why}`)
+  }
+  if (config.natsUser !== undefined && config.natsPassword === undefined) fail('NATS_USER needs NATS_PASSWORD')
+  if (config.natsPassword !== undefined && config.natsUser === undefined) fail('NATS_PASSWORD needs NATS_USER')
+  const methods = [
+    config.natsUser !== undefined ? 'NATS_USER/NATS_PASSWORD' : undefined,
+    config.natsToken !== undefined ? 'NATS_TOKEN' : undefined,
+    config.natsCreds !== undefined ? 'NATS_CREDS' : undefined,
+    config.natsNkey !== undefined ? 'NATS_NKEY' : undefined,
+    parseNatsUrl(config.natsUrl).credentials ? 'credentials in NATS_URL' : undefined,
+  ].filter((m): m is string => m !== undefined)
+  if (methods.length > 1) fail(`${methods.join(' and ')} are set; choose one way to log in to NATS`)
+}
+
+/** True when the NATS connection logs in (settings or credentials in NATS_URL). */
+export function hasNatsCredentials(config: NatsAuthSettings): boolean {
+  return (
+    config.natsUser !== undefined ||
+    config.natsToken !== undefined ||
+    config.natsCreds !== undefined ||
+    config.natsNkey !== undefined ||
+    parseNatsUrl(config.natsUrl).credentials !== undefined
+  )
+}
+
+/**
+ * The service's own inbox prefix: its JetStream deliveries and internal requests. Distinct from the
+ * clients' `_INBOX` so the service can refuse replies aimed at its own traffic.
+ */
+export function serviceInboxPrefix(config: Pick<Config, 'natsInboxPrefix' | 'serviceName'>): string {
+  return config.natsInboxPrefix ?? `_INBOX_${config.serviceName}`
+}
+
+/**
+ * Every secret the configuration holds, for masking in messages that may echo one (the CLI's error
+ * lines). A NATS_NKEY path is not a secret, the seed it names is read only when connecting.
+ */
+export function configSecrets(config: Config): string[] {
+  return [
+    config.natsPassword,
+    config.natsToken,
+    config.natsNkey !== undefined && /^S[A-Z2-7]{50,}$/.test(config.natsNkey) ? config.natsNkey : undefined,
+    config.openaiApiKey,
+    config.anthropicApiKey,
+    ...urlSecrets(config.natsUrl),
+    ...urlSecrets(config.redisUrl),
+    ...urlSecrets(config.databaseUrl),
+  ].filter((s): s is string => s !== undefined && s !== '')
 }
 
 /** JetStream subject namespace of a stream; unique per stream so test streams never overlap. */

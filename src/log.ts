@@ -1,5 +1,8 @@
 // Structured logs: one JSON object a line on stderr (stdout belongs to CLI output). Quiet by
 // default: `info` and above; LOG_LEVEL=debug for more, LOG_LEVEL=silent for none.
+// Every string that reaches a line has `scheme://user:password@` userinfo masked: callers redact
+// what they know is secret, and this catches the URL someone forgot (a driver's error message).
+import { scrubUserinfo } from './redact.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
@@ -19,7 +22,7 @@ export function createLogger(
 ): Logger {
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < rank[level]) return
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...serialize(fields) }))
+    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: scrubUserinfo(msg), ...serialize(base), ...serialize(fields) }))
   }
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -33,9 +36,22 @@ export function createLogger(
 function serialize(fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!fields) return fields
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(fields)) {
-    out[k] = v instanceof Error ? { name: v.name, message: v.message, ...(v.cause ? { cause: String(v.cause) } : {}) } : v
+  for (const [k, v] of Object.entries(fields)) out[k] = scrub(v)
+  return out
+}
+
+/** Errors become {name, message, cause}; strings are scrubbed at any depth of plain objects and arrays. */
+function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubUserinfo(value)
+  if (value instanceof Error) {
+    return { name: value.name, message: scrubUserinfo(value.message), ...(value.cause ? { cause: scrubUserinfo(String(value.cause)) } : {}) }
   }
+  if (depth >= 8 || value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1))
+  const proto = Object.getPrototypeOf(value) as unknown
+  if (proto !== Object.prototype && proto !== null) return value // class instances keep their own toJSON
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1)
   return out
 }
 

@@ -6,20 +6,23 @@
 //   decomposer get --task-id ID [--json]               the latest decomposition of a task
 //   decomposer mcp [--session ID]                      stdio MCP server for an MCP client
 //   decomposer replay [--verify] [--clean]             rebuild (or verify) the read models from the log
+import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import { nuid } from '@nats-io/nats-core'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { startMcpBridge } from '../mcp/bridge.js'
 import { sessionTokenPattern } from '../sampling/mcp-wire.js'
-import { ConfigError, loadConfig } from '../config.js'
+import { ConfigError, configSecrets, loadConfig } from '../config.js'
 import type { Config } from '../config.js'
 import { DecomposerError, StorageError } from '../errors.js'
 import { createLogger } from '../log.js'
-import { connectNats, openConnections, startService, version } from '../app.js'
+import { openConnections, startService, version } from '../app.js'
+import { connectNats } from '../store/nats-connect.js'
+import { redactSecrets, redactUrl } from '../redact.js'
 import { rebuildLive, verifyReadModels } from '../replay/rebuild.js'
 import type { ReplaySummary } from '../replay/replay.js'
 import { progressBar } from './progress.js'
-import { migrate, redactUrl } from '../store/postgres.js'
+import { migrate } from '../store/postgres.js'
 import { call } from './rpc-client.js'
 import type { RpcReply } from './rpc-client.js'
 import { formatDecomposition } from './format.js'
@@ -30,7 +33,7 @@ const usage = `Usage:
   decomposer migrate                       create the database if missing and run migrations
   decomposer task create <title> [--task-id ID] [--description TEXT] [--priority N]
   decomposer decompose --task-id ID <task text> [--constraint TEXT]... [--priority N]
-                       [--session ID] [--idempotency-key KEY] [--timeout MS] [--json]
+                       [--session ID] [--client-id ID] [--idempotency-key KEY] [--timeout MS] [--json]
   decomposer get --task-id ID [--json]     the latest decomposition of a task
   decomposer replay [--clean] [--concurrency BATCHES]
                                            rebuild the Redis and Postgres read models from the
@@ -45,9 +48,16 @@ Environment: NATS_URL, REDIS_URL, DATABASE_URL, STREAM_NAME, RPC_PREFIX, LOG_LEV
 
 const startHint: Record<string, string> = {
   nats: 'start it with: nats-server -js   (or set NATS_URL)',
+  nats_authorization: 'check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY or the credentials in NATS_URL',
   redis: 'start it with: redis-server   (or set REDIS_URL)',
   postgres: 'start it with: pg_ctlcluster <version> main start   (or set DATABASE_URL)',
 }
+
+/**
+ * The configuration's secrets, masked in every line `fail` writes: error messages from drivers and
+ * from the service may echo a URL or a key. Set once the configuration is loaded.
+ */
+let secrets: string[] = []
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -58,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) return fail(err.message)
     throw err
   }
+  secrets = configSecrets(config)
   switch (command) {
     case 'start':
       return start(config)
@@ -105,7 +116,7 @@ async function start(config: Config): Promise<number> {
 }
 
 async function withClient<T>(config: Config, fn: (nc: Awaited<ReturnType<typeof connectNats>>) => Promise<T>): Promise<T> {
-  const nc = await connectNats(config.natsUrl, 'decomposer-cli')
+  const nc = await connectNats(config, { name: 'decomposer-cli', inboxPrefix: config.natsInboxPrefix })
   try {
     return await fn(nc)
   } finally {
@@ -142,6 +153,7 @@ async function decompose(config: Config, args: string[]): Promise<number> {
       constraint: { type: 'string', multiple: true },
       priority: { type: 'string' },
       session: { type: 'string' },
+      'client-id': { type: 'string' },
       'idempotency-key': { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
@@ -159,6 +171,9 @@ async function decompose(config: Config, args: string[]): Promise<number> {
   const reply = await withClient(config, (nc) =>
     call(nc, config.rpcPrefix, 'task.decompose', params, {
       timeoutMs: Number(values.timeout ?? config.replyTimeoutMs + 5000),
+      // Without NATS authentication the caller is who the Client-Id says: name this CLI by default,
+      // so an --idempotency-key has a scope of its own.
+      clientId: values['client-id'] ?? `decomposer-cli@${hostname()}`,
       ...(values['idempotency-key'] ? { idempotencyKey: values['idempotency-key'] } : {}),
     }),
   )
@@ -228,7 +243,7 @@ async function mcp(config: Config, args: string[]): Promise<number> {
   const sessionId = values.session ?? process.env.DECOMPOSER_SESSION_ID ?? `mcp-${nuid.next()}`
   if (!sessionTokenPattern.test(sessionId)) return fail(`--session "${sessionId}" must be 1-128 of A-Z a-z 0-9 _ : -`)
   const log = createLogger(config.logLevel, { role: 'mcp', sessionId })
-  const nc = await connectNats(config.natsUrl, `decomposer-mcp-${sessionId}`)
+  const nc = await connectNats(config, { name: `decomposer-mcp-${sessionId}`, inboxPrefix: config.natsInboxPrefix })
   const bridge = await startMcpBridge(
     {
       nc,
@@ -263,7 +278,7 @@ function report(reply: RpcReply, json: boolean, pretty: (result: unknown) => str
 }
 
 function fail(message: string, code = 1): number {
-  process.stderr.write(`decomposer: ${message}\n`)
+  process.stderr.write(`decomposer: ${redactSecrets(message, secrets)}\n`)
   return code
 }
 
@@ -272,15 +287,15 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof StorageError) {
       const store = (err.data?.store as string | undefined) ?? ''
-      process.exit(fail(`${err.message}; ${startHint[store] ?? ''}`.trim()))
+      const reason = err.data?.reason === 'authorization' ? '_authorization' : ''
+      process.exit(fail(`${err.message}; ${startHint[store + reason] ?? startHint[store] ?? ''}`.trim()))
     }
-    if (err instanceof DecomposerError) process.exit(fail(err.message))
+    if (err instanceof DecomposerError || err instanceof ConfigError) process.exit(fail(err.message))
     const code = (err as { code?: string }).code
     if (code === 'TIMEOUT' || (err as Error).name === 'TimeoutError') process.exit(fail('no reply from the service (is `decomposer start` running?)'))
     if (/no responders|503/.test((err as Error).message ?? '')) {
       process.exit(fail('no decomposer service is listening (start it with `npm start`)'))
     }
-    process.stderr.write(`decomposer: unexpected error: ${(err as Error).stack ?? String(err)}\n`)
-    process.exit(1)
+    process.exit(fail(`unexpected error: ${(err as Error).stack ?? String(err)}`))
   },
 )

@@ -43,6 +43,11 @@ export const DecompositionRequested = Type.Object({
   constraints: Type.Array(Type.String()),
   sessionId: Type.String(),
   clientId: Type.String(),
+  /**
+   * Whose MCP bridges may sample it: the authenticated caller's subject token, or `_` without
+   * authentication. Absent on events written before sampling was bound to the caller.
+   */
+  samplingOwner: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })),
   metadata: Type.Optional(Metadata),
   /** The active specialists when the request was admitted: the sampler plans with these. */
   specialists: Type.Array(Type.String()),

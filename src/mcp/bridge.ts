@@ -2,8 +2,9 @@
 // stdio. It is the client's door into the service and the service's door back into the client:
 //  - tools: each call is one RPC call over NATS, sent with this bridge's session id, so the
 //    decomposition it starts is sampled through this very client;
-//  - sampling: it answers `<samplingSubjectPrefix>.<sessionId>` requests from the service's `mcp`
-//    sampler by asking the client with `sampling/createMessage`.
+//  - sampling: it attaches its session (`mcp.attach`, renewed while it runs), which names the one
+//    subject it listens on (`<samplingSubjectPrefix>.<its user's token>.<sessionId>`), and answers
+//    the service's `mcp` sampler there by asking the client with `sampling/createMessage`.
 // Only NATS is needed; stdout belongs to the MCP protocol, so logs go to stderr.
 import type { NatsConnection, Subscription } from '@nats-io/nats-core'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
@@ -13,7 +14,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import Value from 'typebox/value'
 import type { Logger } from '../log.js'
 import { call } from '../cli/rpc-client.js'
-import { McpSamplingRequest, samplingSubject } from '../sampling/mcp-wire.js'
+import { McpSamplingRequest } from '../sampling/mcp-wire.js'
 import type { McpSamplingReply } from '../sampling/mcp-wire.js'
 import { tools } from './tools.js'
 
@@ -26,6 +27,8 @@ export interface BridgeOptions {
   rpcTimeoutMs: number
   version: string
   log: Logger
+  /** How often to retry attaching while the service is not reachable. */
+  retryMs?: number
 }
 
 export interface Bridge {
@@ -65,15 +68,45 @@ export async function startMcpBridge(opts: BridgeOptions, transport: Transport):
     }
   })
 
-  // A queue group, so two bridges that share a session never both ask their clients.
-  const subject = samplingSubject(opts.samplingSubjectPrefix, opts.sessionId)
-  const sub: Subscription = nc.subscribe(subject, {
-    queue: 'decomposer-mcp',
-    callback: (err, msg) => {
-      if (err) return log.warn('sampling subscription error', { err })
-      void answer(msg.string()).then((reply) => msg.respond(JSON.stringify(reply)))
-    },
-  })
+  // The service names the subject on attach; the bridge listens there in a queue group, so two
+  // bridges that share a session never both ask their clients. Attaching is renewed well within
+  // its lifetime, and retried while the service is away.
+  let sub: Subscription | undefined
+  let subject: string | undefined
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  let attachedOnce = false
+  const listen = (next: string) => {
+    if (next === subject) return
+    sub?.unsubscribe()
+    subject = next
+    sub = nc.subscribe(next, {
+      queue: 'decomposer-mcp',
+      callback: (err, msg) => {
+        if (err) return log.warn('sampling subscription error', { err })
+        void answer(msg.string()).then((reply) => msg.respond(JSON.stringify(reply)))
+      },
+    })
+  }
+  const attach = async () => {
+    if (stopped) return
+    let delay = opts.retryMs ?? 2000
+    try {
+      const reply = await call(nc, opts.rpcPrefix, 'mcp.attach', { sessionId: opts.sessionId }, { sessionId: opts.sessionId, timeoutMs: 5000 })
+      const r = reply.result as { samplingSubject?: unknown; ttlMs?: unknown } | undefined
+      if (reply.error || typeof r?.samplingSubject !== 'string' || typeof r.ttlMs !== 'number') {
+        throw new Error(reply.error ? `${reply.error.code} ${reply.error.message}` : 'unexpected mcp.attach answer')
+      }
+      listen(r.samplingSubject)
+      await nc.flush()
+      if (!attachedOnce) log.info('MCP bridge attached', { sessionId: opts.sessionId, samplingSubject: r.samplingSubject })
+      attachedOnce = true
+      delay = Math.max(500, Math.floor(r.ttlMs / 3))
+    } catch (err) {
+      log.warn('could not attach the session to the service; retrying', { err: err as Error, inMs: delay })
+    }
+    if (!stopped) timer = setTimeout(() => void attach(), delay)
+  }
 
   async function answer(text: string): Promise<McpSamplingReply> {
     let request: unknown
@@ -113,13 +146,19 @@ export async function startMcpBridge(opts: BridgeOptions, transport: Transport):
   let resolveClosed!: () => void
   const closed = new Promise<void>((r) => (resolveClosed = r))
   server.onclose = () => resolveClosed()
+  // Attached before the client's `initialize` is answered, so its first decompose can sample here.
+  await attach()
   await server.connect(transport)
   log.info('MCP bridge ready', { sessionId: opts.sessionId, samplingSubject: subject })
 
   return {
     closed,
     async close() {
-      sub.unsubscribe()
+      stopped = true
+      clearTimeout(timer)
+      sub?.unsubscribe()
+      // Tell the service at once, so it stops sending this session's sampling here.
+      await call(nc, opts.rpcPrefix, 'mcp.detach', { sessionId: opts.sessionId }, { sessionId: opts.sessionId, timeoutMs: 2000 }).catch(() => undefined)
       await server.close()
       resolveClosed()
     },

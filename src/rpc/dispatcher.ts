@@ -4,6 +4,7 @@ import { DecomposerError, InvalidRequestError, MethodNotFoundError, StorageError
 import type { Logger } from '../log.js'
 import { errorRequestId, failure, parseBody, requestIdOf, success, validateRequest } from './json-rpc.js'
 import type { JsonRpcResponse } from './json-rpc.js'
+import type { AuthenticatedUser } from './caller.js'
 
 export interface RequestContext {
   /** `Session-Id` header */
@@ -12,6 +13,8 @@ export interface RequestContext {
   clientId?: string | undefined
   /** `Idempotency-Key` header */
   idempotencyKey?: string | undefined
+  /** The authenticated NATS user, when the server vouches for one (see caller.ts). */
+  user?: AuthenticatedUser | undefined
 }
 
 export type MethodHandler = (params: unknown, ctx: RequestContext) => Promise<unknown>

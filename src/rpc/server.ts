@@ -4,10 +4,13 @@
 // handlers, so every handler here is awaited and caught by us.
 import { Svcm } from '@nats-io/services'
 import type { Service, ServiceMsg } from '@nats-io/services'
-import type { NatsConnection } from '@nats-io/nats-core'
+import type { Msg, NatsConnection } from '@nats-io/nats-core'
 import type { Logger } from '../log.js'
 import type { Dispatcher, RequestContext } from './dispatcher.js'
 import { atEndOfTurn } from '../store/turn-batch.js'
+import { parseRequestInfo } from './caller.js'
+import { createReplyGuard } from './reply-guard.js'
+import type { ReplyGuard, ReplyPolicy } from './reply-guard.js'
 
 export interface RpcServerOptions {
   serviceName: string
@@ -15,10 +18,29 @@ export interface RpcServerOptions {
   rpcPrefix: string
   instanceId: string
   methods: readonly string[]
+  /** Where replies may go (see reply-guard). */
+  replies: ReplyPolicy
+  /**
+   * `nats`: the caller is the user nats-server names in `Nats-Request-Info` (clients reach the
+   * service through an account import with `share: true`); `headers`: no authentication, the
+   * `Client-Id` and `Session-Id` headers are trusted as given.
+   */
+  identity: 'nats' | 'headers'
 }
 
-export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher, opts: RpcServerOptions, log: Logger): Promise<Service> {
-  const service = await new Svcm(nc).add({
+export interface RpcServer {
+  service: Service
+  replyGuard: ReplyGuard
+}
+
+export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher, opts: RpcServerOptions, log: Logger): Promise<RpcServer> {
+  const contextOf = (msg: Msg): RequestContext => requestContext(msg, opts.identity)
+  const replyGuard = createReplyGuard(opts.replies, log, (msg) => {
+    const ctx = contextOf(msg)
+    return ctx.user ? `u:${ctx.user.user}` : ctx.clientId ? `c:${ctx.clientId.slice(0, 100)}` : 'anonymous'
+  })
+  // Every subscription of the service, its $SRV monitoring endpoints included, goes through the guard.
+  const service = await new Svcm(replyGuard.wrap(nc)).add({
     name: opts.serviceName,
     version: opts.version,
     description: 'Decomposes a task into a DAG of specialist subtasks (JSON-RPC 2.0 over NATS)',
@@ -63,16 +85,19 @@ export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher,
     await Promise.allSettled([...inFlight])
     return r
   }
-  return service
+  return { service, replyGuard }
 }
 
-function contextOf(msg: ServiceMsg): RequestContext {
+function requestContext(msg: Msg | ServiceMsg, identity: 'nats' | 'headers'): RequestContext {
   const h = msg.headers
   const get = (name: string) => {
     const v = h?.get(name)
     return v ? v : undefined
   }
-  return { sessionId: get('Session-Id'), clientId: get('Client-Id'), idempotencyKey: get('Idempotency-Key') }
+  const ctx: RequestContext = { sessionId: get('Session-Id'), clientId: get('Client-Id'), idempotencyKey: get('Idempotency-Key') }
+  // Only nats-server can have set this header in `nats` mode; without the mode it is client text.
+  const user = identity === 'nats' ? parseRequestInfo(get('Nats-Request-Info')) : undefined
+  return user ? { ...ctx, user } : ctx
 }
 
 function headerSafe(s: string): string {

@@ -1,13 +1,38 @@
 // Specialist registry: system.register and system.heartbeat keep `cb:instance:{id}` (roles as a
 // JSON array) alive for 30 s past the last heartbeat. A sorted set of instances scored by expiry
 // makes "who is healthy now" one range read instead of a SCAN over the keyspace.
+// An instance id belongs to the caller that registered it (the authenticated user, or without
+// authentication the Client-Id it sent): nobody else may re-register it (and so rewrite the roles
+// and capability text that LLM prompts are given) or keep it alive, until it expires.
 import Type from 'typebox'
-import { NotFoundError } from '../errors.js'
+import { ConflictError, NotFoundError } from '../errors.js'
 import { safeIdPattern } from '../domain/ids.js'
 import { redisCall } from '../store/redis.js'
 import { forgetRegistry } from '../store/specialist-registry.js'
 import type { MethodDeps } from './method-deps.js'
 import { parseParams } from './params.js'
+import type { RequestContext } from './dispatcher.js'
+import { callerOf } from './caller.js'
+
+// KEYS: instance hash, instances zset. ARGV: owner, roles, metadata, now, ttlMs, expiresAt, id.
+// Returns 0 when another owner holds the id, 1 when registered.
+const registerScript = `
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner and owner ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'id', ARGV[7], 'owner', ARGV[1], 'roles', ARGV[2], 'metadata', ARGV[3], 'registeredAt', ARGV[4], 'lastHeartbeat', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])
+return 1`
+// KEYS as above. ARGV: owner, now, ttlMs, expiresAt, id. Returns -1 expired, 0 another owner's, 1 alive.
+const heartbeatScript = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner and owner ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'lastHeartbeat', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5])
+return 1`
 
 const RegisterParams = Type.Object(
   {
@@ -21,35 +46,40 @@ const HeartbeatParams = Type.Object({ id: Type.String({ pattern: safeIdPattern }
 
 export function systemMethods(deps: MethodDeps & { instanceTtlMs: number }) {
   const { redis, keys } = deps
-  async function register(raw: unknown) {
+  const ownerOf = (ctx: RequestContext) => callerOf({ user: ctx.user, clientId: ctx.clientId, explicitSessionId: ctx.sessionId }).owner
+  const taken = (id: string) => new ConflictError(`Instance ${id} is registered by another caller`, { field: 'id', instanceId: id })
+  async function register(raw: unknown, ctx: RequestContext) {
     const p = parseParams(RegisterParams, raw)
     const now = deps.now()
     const expiresAt = now + deps.instanceTtlMs
-    await redisCall(() =>
-      redis
-        .multi()
-        .del(keys.instance(p.id))
-        .hset(keys.instance(p.id), {
-          id: p.id,
-          roles: JSON.stringify([...new Set(p.roles)]),
-          metadata: JSON.stringify(p.metadata ?? {}),
-          registeredAt: String(now),
-          lastHeartbeat: String(now),
-        })
-        .pexpire(keys.instance(p.id), deps.instanceTtlMs)
-        .zadd(keys.instances, expiresAt, p.id)
-        .exec(),
+    const ok = await redisCall(() =>
+      redis.eval(
+        registerScript,
+        2,
+        keys.instance(p.id),
+        keys.instances,
+        ownerOf(ctx),
+        JSON.stringify([...new Set(p.roles)]),
+        JSON.stringify(p.metadata ?? {}),
+        String(now),
+        String(deps.instanceTtlMs),
+        String(expiresAt),
+        p.id,
+      ),
     )
+    if (ok !== 1) throw taken(p.id)
     forgetRegistry(redis)
     return { id: p.id, roles: [...new Set(p.roles)], expiresAt: new Date(expiresAt).toISOString() }
   }
-  async function heartbeat(raw: unknown) {
+  async function heartbeat(raw: unknown, ctx: RequestContext) {
     const p = parseParams(HeartbeatParams, raw)
     const now = deps.now()
     const expiresAt = now + deps.instanceTtlMs
-    const alive = await redisCall(() => redis.pexpire(keys.instance(p.id), deps.instanceTtlMs))
-    if (alive !== 1) throw new NotFoundError(`Instance ${p.id} is not registered (or expired); call system.register`, { field: 'id' })
-    await redisCall(() => redis.multi().hset(keys.instance(p.id), 'lastHeartbeat', String(now)).zadd(keys.instances, expiresAt, p.id).exec())
+    const alive = await redisCall(() =>
+      redis.eval(heartbeatScript, 2, keys.instance(p.id), keys.instances, ownerOf(ctx), String(now), String(deps.instanceTtlMs), String(expiresAt), p.id),
+    )
+    if (alive === -1) throw new NotFoundError(`Instance ${p.id} is not registered (or expired); call system.register`, { field: 'id' })
+    if (alive !== 1) throw taken(p.id)
     return { id: p.id, expiresAt: new Date(expiresAt).toISOString() }
   }
   return { 'system.register': register, 'system.heartbeat': heartbeat }

@@ -1,9 +1,9 @@
 // task.create, task.decompose (and its deprecated alias swarm.decompose), task.get_decomposition.
 import { createHash } from 'node:crypto'
-import { ConflictError, ErrorCode, NotFoundError, RecordedFailureError, SamplingTimeoutError, WrongLastSequenceError } from '../errors.js'
+import { ConflictError, ErrorCode, InvalidParamsError, NotFoundError, RecordedFailureError, SamplingTimeoutError, WrongLastSequenceError } from '../errors.js'
 import { decide, initialState } from '../domain/decomposition.js'
 import type { Decomposition } from '../domain/decomposition-schema.js'
-import type { DecompositionSampled, TaskCreated } from '../domain/events.js'
+import type { DecompositionRequested, DecompositionSampled, TaskCreated } from '../domain/events.js'
 import { decompositionId } from '../domain/ids.js'
 import { resolveSessionId } from '../domain/session.js'
 import { latestDecompositionAttachment, pgCall } from '../store/postgres.js'
@@ -14,6 +14,8 @@ import { TaskCreateParams, TaskDecomposeParams, TaskRefParams, parseParams } fro
 import { ensureTaskExists } from './task-lookup.js'
 import { admit } from './rate-limit.js'
 import { currentSpecialists } from '../store/specialist-registry.js'
+import { callerOf } from './caller.js'
+import type { StoredEvent } from '../store/event-store.js'
 
 export interface DecomposeResult {
   taskId: string
@@ -35,7 +37,7 @@ export function taskMethods(deps: MethodDeps) {
       priority: p.priority ?? 50,
       metadata: p.metadata ?? {},
       ...((p.sessionId ?? ctx.sessionId) ? { sessionId: (p.sessionId ?? ctx.sessionId)! } : {}),
-      createdBy: ctx.clientId ?? deps.config.instanceId,
+      createdBy: ctx.user ? `u:${ctx.user.user}` : (ctx.clientId ?? deps.config.instanceId),
       createdAt: deps.now(),
     }
     // Same params retried (inside the duplicate window) → the same answer; a different task under
@@ -73,31 +75,42 @@ export function taskMethods(deps: MethodDeps) {
     })
     const clientId = ctx.clientId ?? sessionId
     const now = deps.now()
+    // Retries are recognised by who the caller is (the authenticated user, narrowed by Client-Id;
+    // without authentication the Client-Id or session it names), never by the instance that
+    // happens to serve them (the session falls back to the instance id, which differs elsewhere).
+    const explicitSession = p.sessionId ?? ctx.sessionId
+    const caller = callerOf({ user: ctx.user, clientId: ctx.clientId, explicitSessionId: explicitSession })
+    if (ctx.idempotencyKey && !caller.idempotencyScope) {
+      // One shared anonymous scope would hand one caller's decomposition to another using the same key.
+      throw new InvalidParamsError('Invalid params: an Idempotency-Key needs a caller: send a Client-Id or Session-Id header, or sessionId', {
+        field: 'Idempotency-Key',
+      })
+    }
     // An Idempotency-Key makes the decomposition id deterministic: a retry appends the same
     // Requested event (a duplicate) and joins the original decomposition.
-    // Retries are recognised by who the caller says it is, never by the instance that happens to
-    // serve them (the session falls back to the instance id, which differs on a retry elsewhere).
-    const explicitSession = p.sessionId ?? ctx.sessionId
-    const callerId = ctx.clientId ?? explicitSession ?? 'anonymous'
     const id = ctx.idempotencyKey
-      ? `d-${hash([callerId, ctx.idempotencyKey]).slice(0, 32)}`
+      ? `d-${hash([caller.idempotencyScope, ctx.idempotencyKey]).slice(0, 32)}`
       : decompositionId(now, deps.random())
+    const params = { taskId: p.taskId, task: p.task.trim(), priority: p.priority ?? 50, constraints: p.constraints ?? [], metadata: p.metadata }
     // A retry with a key whose decomposition already exists only joins it: it is not a new
-    // admission, so it does not count against the rate limit.
-    const isKnownRetry = ctx.idempotencyKey ? (await deps.store.last(deps.store.decompositionSubject(id, 'requested'))) !== undefined : false
-    if (!isKnownRetry) await admit(deps, clientId, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
+    // admission, so it does not count against the rate limit. The same key with other params is a
+    // mistake (or a guess), never a way to read another request's decomposition.
+    const known = ctx.idempotencyKey ? await deps.store.last(deps.store.decompositionSubject(id, 'requested')) : undefined
+    if (known) assertSameRequest([known], params, ctx.idempotencyKey!)
+    if (!known) await admit(deps, caller.rateKey, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
     const specialists = await currentSpecialists(deps, now)
     const [requested] = decide(
       {
         type: 'RequestDecomposition',
         request: {
           decompositionId: id,
-          taskId: p.taskId,
-          task: p.task.trim(),
-          priority: p.priority ?? 50,
-          constraints: p.constraints ?? [],
+          taskId: params.taskId,
+          task: params.task,
+          priority: params.priority,
+          constraints: params.constraints,
           sessionId,
           clientId,
+          samplingOwner: caller.samplingOwner,
           ...(p.metadata ? { metadata: p.metadata } : {}),
           specialists,
           requestedBy: deps.config.instanceId,
@@ -111,7 +124,7 @@ export function taskMethods(deps: MethodDeps) {
     // sequence of the first Requested event, and this call joins that decomposition, unless it
     // failed: a retry after a failure is a new attempt (its msgID names the failed one, so
     // concurrent retries of the same failure still share one attempt).
-    const autoMsgId = `requested:auto:${hash([callerId, explicitSession ?? null, p.taskId, p.task.trim(), p.priority ?? 50, p.constraints ?? [], p.metadata ?? null])}`
+    const autoMsgId = `requested:auto:${hash([caller.id, explicitSession ?? null, p.taskId, p.task.trim(), p.priority ?? 50, p.constraints ?? [], p.metadata ?? null])}`
     let msgId = ctx.idempotencyKey ? `requested:${id}` : autoMsgId
     let joinedId = id
     let watch = deps.watcher.watch(id)
@@ -140,7 +153,11 @@ export function taskMethods(deps: MethodDeps) {
         }
         break
       }
-      if (joined) watch.settleFrom(await deps.store.readAggregate(deps.store.decompositionAggregate(joinedId)))
+      if (joined) {
+        const history = await deps.store.readAggregate(deps.store.decompositionAggregate(joinedId))
+        if (ctx.idempotencyKey) assertSameRequest(history, params, ctx.idempotencyKey)
+        watch.settleFrom(history)
+      }
       const outcome = await withTimeout(watch.outcome, deps.config.replyTimeoutMs, () =>
         new SamplingTimeoutError(`Decomposition ${id} did not complete within ${deps.config.replyTimeoutMs} ms`, { decompositionId: id }),
       )
@@ -202,6 +219,18 @@ export function fallbackResult(taskId: string): FallbackResult {
 
 export function resultOf(s: DecompositionSampled): DecomposeResult {
   return { taskId: s.taskId, subtaskCount: s.decomposition.subtasks.length, decomposition: s.decomposition, attachmentKey: s.attachmentKey }
+}
+
+type RequestParams = Pick<DecompositionRequested, 'taskId' | 'task' | 'priority' | 'constraints' | 'metadata'>
+
+/** A keyed retry must repeat the request it retries; anything else is refused, naming the header. */
+function assertSameRequest(history: readonly StoredEvent[], params: RequestParams, key: string): void {
+  const requested = history.find((s) => s.event.type === 'DecompositionRequested')?.event as DecompositionRequested | undefined
+  if (!requested) return
+  const fingerprint = (r: RequestParams) => hash([r.taskId, r.task, r.priority, r.constraints, r.metadata ?? null])
+  if (fingerprint(requested) !== fingerprint(params)) {
+    throw new ConflictError(`Idempotency-Key "${key.slice(0, 200)}" was already used for another request`, { field: 'Idempotency-Key' })
+  }
 }
 
 function failureError(e: { code: number; message: string; data?: unknown }): RecordedFailureError {

@@ -35,13 +35,14 @@ export function chainSamplers(samplers: readonly Sampler[], log: Logger): Sample
   }
 }
 
-export function samplersFromConfig(config: Config, log: Logger, nc: NatsConnection): Sampler {
+/** `attached` tells the mcp sampler whether a session has a live bridge (see rpc/session-methods). */
+export function samplersFromConfig(config: Config, log: Logger, nc: NatsConnection, attached: (owner: string, sessionId: string) => Promise<boolean>): Sampler {
   const build = (name: string): Sampler => {
     switch (name) {
       case 'heuristic':
         return heuristicSampler
       case 'mcp':
-        return createMcpSampler({ nc, subjectPrefix: config.samplingSubjectPrefix, timeoutMs: config.samplingTimeoutMs })
+        return createMcpSampler({ nc, subjectPrefix: config.samplingSubjectPrefix, timeoutMs: config.samplingTimeoutMs, attached })
       case 'anthropic':
         return createAnthropicSampler({ baseURL: config.anthropicBaseUrl, apiKey: config.anthropicApiKey ?? '', model: config.anthropicModel })
       case 'openai':

@@ -31,6 +31,11 @@ export type McpSamplingReply = Type.Static<typeof McpSamplingReply>
 /** Session ids become one subject token: no dots, wildcards or whitespace. */
 export const sessionTokenPattern = /^[A-Za-z0-9_:-]{1,128}$/
 
-export function samplingSubject(prefix: string, sessionId: string): string {
-  return `${prefix}.${sessionId}`
+/**
+ * Sampling requests of `owner` (the caller's subject token, see rpc/caller.ts) for one of its
+ * sessions. The owner token lets NATS permissions give each bridge user `<prefix>.<its user>.>`
+ * and nothing else: a bridge never receives another user's prompts.
+ */
+export function samplingSubject(prefix: string, owner: string, sessionId: string): string {
+  return `${prefix}.${owner}.${sessionId}`
 }

@@ -10,6 +10,7 @@ import type { Sampler } from './sampler.js'
 import { parseAnswer, promptVersion, systemPrompt, userPrompt } from './prompt.js'
 import { McpSamplingReply, samplingSubject, samplingWireVersion, sessionTokenPattern } from './mcp-wire.js'
 import type { McpSamplingRequest } from './mcp-wire.js'
+import { openSamplingOwner } from '../rpc/caller.js'
 
 export interface McpSamplerOptions {
   nc: NatsConnection
@@ -17,6 +18,8 @@ export interface McpSamplerOptions {
   /** The sampling timeout: how long to wait for the bridge (and how long the bridge may take). */
   timeoutMs: number
   maxTokens?: number
+  /** Whether a bridge of `owner` has attached `sessionId` (mcp.attach) and still heartbeats. */
+  attached(owner: string, sessionId: string): Promise<boolean>
 }
 
 export function createMcpSampler(opts: McpSamplerOptions): Sampler {
@@ -27,6 +30,10 @@ export function createMcpSampler(opts: McpSamplerOptions): Sampler {
     async sample(request, signal) {
       if (!sessionTokenPattern.test(request.sessionId)) {
         throw new SamplerUnavailableError(`Session id "${request.sessionId}" cannot address an MCP bridge (use A-Z a-z 0-9 _ : -)`)
+      }
+      const owner = request.samplingOwner ?? openSamplingOwner
+      if (!(await opts.attached(owner, request.sessionId))) {
+        throw new SamplerUnavailableError(`No MCP bridge has attached session ${request.sessionId}`)
       }
       const body: McpSamplingRequest = {
         version: samplingWireVersion,
@@ -40,7 +47,7 @@ export function createMcpSampler(opts: McpSamplerOptions): Sampler {
       signal.throwIfAborted()
       let text: string
       try {
-        const reply = await opts.nc.request(samplingSubject(opts.subjectPrefix, request.sessionId), JSON.stringify(body), { timeout: opts.timeoutMs })
+        const reply = await opts.nc.request(samplingSubject(opts.subjectPrefix, owner, request.sessionId), JSON.stringify(body), { timeout: opts.timeoutMs })
         text = reply.string()
       } catch (err) {
         if (isNoResponders(err)) throw new SamplerUnavailableError(`No MCP bridge is connected for session ${request.sessionId}`)

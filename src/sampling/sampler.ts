@@ -10,6 +10,8 @@ import type { SpecialistProfile } from '../domain/specialists.js'
 
 export interface SamplingRequest {
   sessionId: string
+  /** Whose MCP bridges may answer (see DecompositionRequested.samplingOwner). */
+  samplingOwner?: string
   task: string
   priority: number
   constraints: readonly string[]

@@ -10,6 +10,8 @@ export interface Keys {
   instance(instanceId: string): string
   /** Registered specialist instances, scored by expiry (ms), for lookups without SCAN. */
   instances: string
+  /** An MCP bridge's attached session: present while the bridge heartbeats. */
+  mcpSession(owner: string, sessionId: string): string
   /** Sliding-window rate limit of one client. */
   rateLimit(clientId: string): string
   /** Cluster-wide claim of a decomposition timestamp, so `st-<ms>-<n>` ids never repeat. */
@@ -25,6 +27,7 @@ export function keys(prefix: string): Keys {
     queue: (specialist) => `${prefix}queue:specialist:${specialist}`,
     instance: (id) => `${prefix}instance:${id}`,
     instances: `${prefix}instances`,
+    mcpSession: (owner, sessionId) => `${prefix}mcp:session:${owner}:${sessionId}`,
     rateLimit: (clientId) => `${prefix}ratelimit:decompose:${clientId}`,
     timestampClaim: (ms) => `${prefix}ids:ts:${ms}`,
   }

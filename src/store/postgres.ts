@@ -4,6 +4,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
 import type { ColumnType, Generated, Selectable } from 'kysely'
 import pg from 'pg'
 import { StorageError } from '../errors.js'
+import { redactSecrets, redactUrl, urlSecrets } from '../redact.js'
 import { migrations } from '../../migrations/index.js'
 
 type Json = ColumnType<unknown, string, string>
@@ -49,7 +50,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   try {
     await client.connect()
   } catch (err) {
-    throw new StorageError(`PostgreSQL is not reachable at ${redactUrl(databaseUrl)} (${(err as Error).message})`, { store: 'postgres' }, { cause: err })
+    throw new StorageError(`PostgreSQL is not reachable at ${redactUrl(databaseUrl)} (${redactSecrets((err as Error).message, urlSecrets(databaseUrl))})`, { store: 'postgres' }, { cause: err })
   }
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
@@ -223,13 +224,5 @@ export async function latestDecompositionAttachment(db: Db, taskId: string): Pro
     .executeTakeFirst()
 }
 
-/** A connection URL fit for logs and messages: the password masked. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return url
-  }
-}
+/** The shared URL redaction, still exported here for callers that import it from the Postgres adapter. */
+export { redactUrl }

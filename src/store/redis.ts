@@ -3,6 +3,7 @@
 // event changes nothing the first delivery did not.
 import { Redis } from 'ioredis'
 import { StorageError } from '../errors.js'
+import { redactSecrets, redactUrl, urlSecrets } from '../redact.js'
 
 export function connectRedis(url: string, opts: { lazy?: boolean } = {}): Redis {
   return new Redis(url, {
@@ -15,7 +16,8 @@ export function connectRedis(url: string, opts: { lazy?: boolean } = {}): Redis 
 }
 
 /**
- * Connects and pings once; a down Redis becomes one clear StorageError naming the URL. Connection
+ * Connects and pings once; a down Redis becomes one clear StorageError naming the URL (its password
+ * masked: REDIS_URL is often `redis://:password@host`). Connection
  * errors after that are reported through `onError` (ioredis keeps reconnecting by itself).
  */
 export async function openRedis(url: string, onError: (err: Error) => void = () => undefined): Promise<Redis> {
@@ -31,8 +33,8 @@ export async function openRedis(url: string, onError: (err: Error) => void = () 
     await redis.ping()
   } catch (err) {
     redis.disconnect()
-    const reason = (lastError ?? (err as Error)).message
-    throw new StorageError(`Redis is not reachable at ${url} (${reason})`, { store: 'redis' }, { cause: err })
+    const reason = redactSecrets((lastError ?? (err as Error)).message, urlSecrets(url))
+    throw new StorageError(`Redis is not reachable at ${redactUrl(url)} (${reason})`, { store: 'redis' }, { cause: err })
   }
   ready = true
   return redis

@@ -48,6 +48,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
           deps.sampler,
           {
             sessionId: event.sessionId,
+            ...(event.samplingOwner ? { samplingOwner: event.samplingOwner } : {}),
             task: event.task,
             priority: event.priority,
             constraints: event.constraints,

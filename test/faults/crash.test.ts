@@ -29,7 +29,7 @@ test('a decomposition survives kill -9 after every step and completes exactly on
     const rpcOnly = await ServiceProcess.start(config, { ROLES: 'rpc', INSTANCE_ID: 'crash-rpc' })
     procs.push(rpcOnly)
     assert.is((await rpc('task.create', { taskId: 't-crash', title: 'crash' })).error, undefined)
-    const firstTry = rpc('task.decompose', { taskId: 't-crash', task: 'Add dark mode toggle to settings page' }, { idempotencyKey: 'k-crash', timeoutMs: 3000 })
+    const firstTry = rpc('task.decompose', { taskId: 't-crash', task: 'Add dark mode toggle to settings page' }, { clientId: 'crash-client', idempotencyKey: 'k-crash', timeoutMs: 3000 })
     firstTry.catch(() => undefined)
     await eventually(async () => ((await types()).includes('DecompositionRequested') ? true : undefined), 10_000, 'Requested')
     await rpcOnly.kill('SIGKILL')
@@ -47,7 +47,7 @@ test('a decomposition survives kill -9 after every step and completes exactly on
     const republished: string[] = []
     const sub = client.subscribe(`${config.publishPrefix}.task.>`, { callback: (_e, m) => void republished.push(m.subject) })
     procs.push(await ServiceProcess.start(config, { INSTANCE_ID: 'crash-all' }))
-    const retry = await rpc('task.decompose', { taskId: 't-crash', task: 'Add dark mode toggle to settings page' }, { idempotencyKey: 'k-crash' })
+    const retry = await rpc('task.decompose', { taskId: 't-crash', task: 'Add dark mode toggle to settings page' }, { clientId: 'crash-client', idempotencyKey: 'k-crash' })
     assert.is(retry.error, undefined, JSON.stringify(retry.error))
     const result = retry.result as { attachmentKey: string; decomposition: { subtasks: { id: string; dependencies: string[] }[] } }
     const ready = result.decomposition.subtasks.filter((s) => s.dependencies.length === 0)

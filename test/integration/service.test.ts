@@ -104,13 +104,23 @@ test('subtask ids are unique across decompositions made at the same moment', asy
 test('the same Idempotency-Key returns the same decomposition; no second one is made', async () => {
   await rpc('task.create', { taskId: 't-idem', title: 'idem' })
   const params = { taskId: 't-idem', task: 'Add CSV export to the reports page' }
-  const [a, b] = await Promise.all([rpc('task.decompose', params, { idempotencyKey: 'k-1' }), rpc('task.decompose', params, { idempotencyKey: 'k-1' })])
-  const c = await rpc('task.decompose', params, { idempotencyKey: 'k-1' })
+  const keyed = { clientId: 'app-idem', idempotencyKey: 'k-1' }
+  const [a, b] = await Promise.all([rpc('task.decompose', params, keyed), rpc('task.decompose', params, keyed)])
+  const c = await rpc('task.decompose', params, keyed)
   const key = (r: typeof a) => (r.result as { attachmentKey: string }).attachmentKey
   assert.is(key(a), key(b))
   assert.is(key(a), key(c))
   const list = await rpc('task.list_attachments', { taskId: 't-idem' })
   assert.is((list.result as { totalCount: number }).totalCount, 1)
+  // The same key with another request is refused, naming the header: never the first request's plan.
+  const other = await rpc('task.decompose', { ...params, task: 'Add XML export instead' }, keyed)
+  assert.is(other.error?.code, -32602)
+  assert.is((other.error?.data as { field?: string }).field, 'Idempotency-Key')
+  // A key from a caller with no identity at all (no Client-Id, no session) would share one scope
+  // with every other such caller: refused.
+  const anonymous = await rpc('task.decompose', params, { idempotencyKey: 'k-1' })
+  assert.is(anonymous.error?.code, -32602)
+  assert.is((anonymous.error?.data as { field?: string }).field, 'Idempotency-Key')
 })
 
 test('without a key, the same request retried inside the duplicate window joins the first; other params do not', async () => {
