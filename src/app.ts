@@ -2,7 +2,6 @@
 // is safe on many instances at once.
 import { randomBytes } from 'node:crypto'
 import type { NatsConnection } from '@nats-io/nats-core'
-import type { Service } from '@nats-io/services'
 import type { Redis } from 'ioredis'
 import { eventSubjectPrefix, hasNatsCredentials, serviceInboxPrefix } from './config.js'
 import type { Config } from './config.js'
@@ -34,6 +33,7 @@ import { createDispatcher } from './rpc/dispatcher.js'
 import type { Dispatcher } from './rpc/dispatcher.js'
 import { OutcomeWatcher } from './rpc/outcome-watcher.js'
 import { startRpcServer } from './rpc/server.js'
+import type { RpcServer } from './rpc/server.js'
 import { taskMethods } from './rpc/task-methods.js'
 import { attachmentMethods } from './rpc/attachment-methods.js'
 import { sessionMethods } from './rpc/session-methods.js'
@@ -90,7 +90,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   const conn = await openConnections(config, log)
   const now = opts.now ?? Date.now
   const consumers: RunningConsumer[] = []
-  let service: Service | undefined
+  let rpc: RpcServer | undefined
   let watcher: OutcomeWatcher | undefined
   let dispatcher: Dispatcher | undefined
   let breaker: SamplingBreaker | undefined
@@ -171,7 +171,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
         ...sessionMethods({ ...deps, samplingSubjectPrefix: config.samplingSubjectPrefix }),
       }
       dispatcher = createDispatcher(methods, log, { 'swarm.decompose': 'task.decompose' })
-      const rpc = await startRpcServer(
+      rpc = await startRpcServer(
         conn.nc,
         dispatcher,
         {
@@ -185,7 +185,6 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
         },
         log,
       )
-      service = rpc.service
       replyGuard = rpc.replyGuard
     }
   } catch (err) {
@@ -205,8 +204,11 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
     dispatcher,
     replyGuard,
     async close() {
-      await service?.stop()
-      await Promise.allSettled(consumers.map((c) => c.stop()))
+      // Bounded by the grace: intake stops at once; what is still running after it is answered
+      // (RPC) or left unacknowledged for another instance to take over (steps and projections).
+      const deadline = Date.now() + config.shutdownGraceMs
+      await rpc?.stop(config.shutdownGraceMs)
+      await within(Promise.allSettled(consumers.map((c) => c.stop())), deadline - Date.now())
       await watcher?.close()
       breaker?.shutdown()
       await closeConnections(conn)
@@ -223,8 +225,17 @@ export function callerIdentityMode(config: Pick<Config, 'callerIdentity'> & Para
   return config.callerIdentity
 }
 
+/** Waits for `p` at most `ms` (then carries on; what is left is abandoned, not awaited). */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, ms))))])
+  clearTimeout(timer)
+}
+
 async function closeConnections(conn: Connections): Promise<void> {
-  await conn.nc.drain().catch(() => conn.nc.close())
+  // A drain waits for subscriptions to finish; steps abandoned at shutdown may never do so.
+  await within(conn.nc.drain().catch(() => undefined), 2000)
+  if (!conn.nc.isClosed()) await conn.nc.close()
   conn.redis.disconnect()
   await conn.db.destroy()
 }

@@ -70,6 +70,11 @@ export const Config = Type.Object({
    * another: the time to take over from a crashed instance. Long steps (sampling) report progress.
    */
   ackWaitMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+  /**
+   * On SIGTERM: how long requests and steps in flight may still finish; requests still running
+   * then are answered with a retryable error, unfinished steps are taken over by other instances.
+   */
+  shutdownGraceMs: Type.Integer({ minimum: 0, default: 10_000 }),
   /** Specialist instances expire this long after their last heartbeat. */
   instanceTtlMs: Type.Integer({ minimum: 1000, default: 30_000 }),
   openaiBaseUrl: Type.Optional(Type.String({ minLength: 1 })),
@@ -117,6 +122,7 @@ const envNames: Record<keyof Config, string> = {
   breakerThreshold: 'BREAKER_THRESHOLD',
   breakerResetMs: 'BREAKER_RESET_MS',
   instanceTtlMs: 'INSTANCE_TTL_MS',
+  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
   ackWaitMs: 'ACK_WAIT_MS',
   openaiBaseUrl: 'OPENAI_BASE_URL',
   openaiApiKey: 'OPENAI_API_KEY',

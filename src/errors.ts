@@ -89,6 +89,13 @@ export class RateLimitedError extends DecomposerError {
 export class StorageError extends DecomposerError {
   readonly code = ErrorCode.Storage
 }
+/**
+ * The instance is shutting down and its grace period ran out before this request finished.
+ * Retryable: anything accepted is in the log and finishes elsewhere; a keyed retry joins it.
+ */
+export class ShuttingDownError extends DecomposerError {
+  readonly code = ErrorCode.Storage
+}
 
 /** Optimistic-concurrency conflict on an append (JetStream API error 10071). Internal only. */
 export class WrongLastSequenceError extends Error {

@@ -9,6 +9,8 @@ import type { Logger } from '../log.js'
 import type { Dispatcher, RequestContext } from './dispatcher.js'
 import { atEndOfTurn } from '../store/turn-batch.js'
 import { parseRequestInfo } from './caller.js'
+import { ErrorCode, ShuttingDownError, toJsonRpcError } from '../errors.js'
+import { requestIdOf } from './json-rpc.js'
 import { createReplyGuard } from './reply-guard.js'
 import type { ReplyGuard, ReplyPolicy } from './reply-guard.js'
 
@@ -31,6 +33,18 @@ export interface RpcServerOptions {
 export interface RpcServer {
   service: Service
   replyGuard: ReplyGuard
+  /**
+   * Stops taking requests at once, lets the ones in flight finish for up to `graceMs`, then
+   * answers those still running with a retryable ShuttingDownError (their work is in the log and
+   * finishes elsewhere; a keyed retry joins it). Resolves when every request has been answered.
+   */
+  stop(graceMs: number): Promise<void>
+}
+
+interface InFlight {
+  msg: ServiceMsg
+  /** Set once a reply is on its way, so a request is never answered twice. */
+  answered: boolean
 }
 
 export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher, opts: RpcServerOptions, log: Logger): Promise<RpcServer> {
@@ -47,20 +61,23 @@ export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher,
     metadata: { instance: opts.instanceId },
     queue: opts.serviceName,
   })
-  const inFlight = new Set<Promise<void>>()
+  const inFlight = new Map<Promise<void>, InFlight>()
   const serve = (boundMethod: string | undefined) => (err: Error | null, msg: ServiceMsg) => {
     if (err) {
       log.error('rpc endpoint failed', { err })
       return
     }
-    const p = answer(msg, boundMethod).finally(() => inFlight.delete(p))
-    inFlight.add(p)
+    const request: InFlight = { msg, answered: false }
+    const p = answer(request, boundMethod).finally(() => inFlight.delete(p))
+    inFlight.set(p, request)
   }
 
-  async function answer(msg: ServiceMsg, boundMethod: string | undefined): Promise<void> {
+  async function answer(request: InFlight, boundMethod: string | undefined): Promise<void> {
+    const { msg } = request
     try {
       const out = await dispatcher.dispatch(msg.string(), contextOf(msg), boundMethod)
-      if (out.body === undefined || !msg.reply) return
+      if (out.body === undefined || !msg.reply || request.answered) return
+      request.answered = true
       const body = out.body
       // Replies finished in the same turn leave in one write (see turn-batch).
       if (out.errorCode !== undefined) {
@@ -71,7 +88,7 @@ export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher,
     } catch (err) {
       // dispatch never throws by design; this is the last line of defence for the process.
       log.error('rpc answer failed', { err: err as Error })
-      if (msg.reply) msg.respondError(-32603, 'Internal error', JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }))
+      if (msg.reply && !request.answered) msg.respondError(-32603, 'Internal error', JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }))
     }
   }
 
@@ -79,13 +96,41 @@ export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher,
   for (const method of opts.methods) {
     service.addEndpoint(method.replace(/\./g, '_'), { subject: `${opts.rpcPrefix}.${method}`, handler: serve(method), metadata: { method } })
   }
-  const stop = service.stop.bind(service)
-  service.stop = async (e?: Error) => {
-    const r = await stop(e)
-    await Promise.allSettled([...inFlight])
-    return r
+  async function stop(graceMs: number): Promise<void> {
+    // Draining the endpoints ends intake; requests already delivered to us still run.
+    await service.stop()
+    let timer: NodeJS.Timeout | undefined
+    const graceOver = new Promise<void>((r) => (timer = setTimeout(r, graceMs)))
+    await Promise.race([Promise.allSettled([...inFlight.keys()]), graceOver])
+    clearTimeout(timer)
+    const late = [...inFlight.values()].filter((r) => !r.answered)
+    if (late.length > 0) log.warn('shutdown grace over; answering requests still in flight with a retryable error', { requests: late.length, graceMs })
+    for (const request of late) {
+      request.answered = true
+      const body = shutdownReply(request.msg.string(), graceMs)
+      if (body && request.msg.reply) request.msg.respondError(ErrorCode.Storage, 'Service shutting down', body)
+    }
+    await nc.flush().catch(() => undefined)
   }
-  return { service, replyGuard }
+  return { service, replyGuard, stop }
+}
+
+/** The JSON-RPC answer for a request cut off by shutdown: one error per request that has an id. */
+function shutdownReply(body: string, graceMs: number): string | undefined {
+  const error = toJsonRpcError(
+    new ShuttingDownError('Service shutting down: retry (work already accepted continues on another instance)', { reason: 'shutting_down', graceMs }),
+  )
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    return undefined // a parse error was answered at once; never in flight
+  }
+  const answers = (Array.isArray(parsed) ? parsed : [parsed])
+    .filter((item) => typeof item === 'object' && item !== null && 'id' in item)
+    .map((item) => ({ jsonrpc: '2.0', error, id: requestIdOf(item) }))
+  if (answers.length === 0) return undefined
+  return JSON.stringify(Array.isArray(parsed) ? answers : answers[0])
 }
 
 function requestContext(msg: Msg | ServiceMsg, identity: 'nats' | 'headers'): RequestContext {
