@@ -1,5 +1,5 @@
-// A private nats-server started with the project's own nats.conf (accounts SVC and APP, the users
-// decomposer, client, alice and bob), on a spare port with its JetStream data in a temporary
+// A private nats-server started with the project's own nats.conf (account SVC for the service, one
+// account per principal: client, mcp, alice, bob), on a spare port with its JetStream data in a temporary
 // directory, and connections logged in as each user with that user's inbox prefix.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -15,7 +15,7 @@ import { eventually } from './env.js'
 
 const confPath = fileURLToPath(new URL('../../nats.conf', import.meta.url))
 
-export type NatsUser = 'decomposer' | 'client' | 'alice' | 'bob'
+export type NatsUser = 'decomposer' | 'client' | 'mcp' | 'alice' | 'bob'
 
 export interface SecureNats {
   url: string
@@ -31,8 +31,9 @@ export interface SecureNats {
 export async function startSecureNats(): Promise<SecureNats> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'decomposer-secure-nats-'))
-  const pw = () => randomBytes(12).toString('hex')
-  const passwords = { decomposer: pw(), client: pw(), alice: pw(), bob: pw() }
+  // nats-server parses an environment value that starts with a digit as a number: start with letters.
+  const pw = () => `pw${randomBytes(12).toString('hex')}`
+  const passwords = { decomposer: pw(), client: pw(), mcp: pw(), alice: pw(), bob: pw() }
   const child: ChildProcess = spawn('nats-server', ['-c', confPath, '-a', '127.0.0.1', '-p', String(port)], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -41,6 +42,7 @@ export async function startSecureNats(): Promise<SecureNats> {
       NATS_STORE_DIR: dir,
       DECOMPOSER_NATS_PASSWORD: passwords.decomposer,
       CLIENT_NATS_PASSWORD: passwords.client,
+      MCP_NATS_PASSWORD: passwords.mcp,
       ALICE_NATS_PASSWORD: passwords.alice,
       BOB_NATS_PASSWORD: passwords.bob,
     },

@@ -48,7 +48,12 @@ Bus.before(async (ctx) => {
   })
   ctx.service = await startService(ctx.config, silentLogger)
   ctx.admin = await ctx.nats.connectAs('decomposer', 'admin')
-  ctx.as = { client: await ctx.nats.connectAs('client'), alice: await ctx.nats.connectAs('alice'), bob: await ctx.nats.connectAs('bob') }
+  ctx.as = {
+    client: await ctx.nats.connectAs('client'),
+    mcp: await ctx.nats.connectAs('mcp'),
+    alice: await ctx.nats.connectAs('alice'),
+    bob: await ctx.nats.connectAs('bob'),
+  }
   ctx.redis = new Redis(ctx.config.redisUrl)
   ctx.admitted = {}
 })
@@ -203,6 +208,9 @@ Bus('MCP sampling is bound to its owner: another bridge neither sees nor answers
   const bob = await bridge(ctx.as.bob, session, forgedPlan)
   assert.is.not(bob.subject, alice.subject)
   const snoop = listen(ctx.as.bob, 'cb.sampling.>')
+  const mcpSnoop = listen(ctx.as.mcp, 'cb.sampling.>')
+  // The generic `mcp` user's bridge attaches the same session too: it is another principal.
+  const generic = await bridge(ctx.as.mcp, session, forgedPlan)
   await ok(ctx.as.alice, 'task.create', { taskId: 'alice-2', title: 'Dark mode' })
   const r = await decompose(ctx, 'alice', { taskId: 'alice-2', task: 'Add dark mode toggle to settings page', sessionId: session })
   assert.ok(!r.error, JSON.stringify(r.error))
@@ -210,7 +218,9 @@ Bus('MCP sampling is bound to its owner: another bridge neither sees nor answers
   assert.equal(descriptions, ['Build the settings toggle planned by alice', 'Test the toggle planned by alice'])
   assert.is(alice.seen.length, 1)
   assert.is(bob.seen.length, 0)
+  assert.is(generic.seen.length, 0)
   assert.is(snoop.msgs.length, 0)
+  assert.is(mcpSnoop.msgs.length, 0)
   assert.ok(snoop.errors.length > 0, 'cb.sampling.> refused to bob')
   // A client naming alice's session samples through its own (absent) bridge: the offline planner
   // answers at once, and alice's MCP client is never asked to run a stranger's prompt.
@@ -229,7 +239,9 @@ Bus('MCP sampling is bound to its owner: another bridge neither sees nor answers
   assert.is(alice.seen.length, 1)
   alice.close()
   bob.close()
+  generic.close()
   snoop.sub.unsubscribe()
+  mcpSnoop.sub.unsubscribe()
 })
 
 Bus('a forged Client-Id neither bypasses the rate limit nor returns another caller\'s decomposition', async (ctx) => {
