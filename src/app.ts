@@ -9,7 +9,6 @@ import type { Logger } from './log.js'
 import { redactUrl } from './redact.js'
 import { connectNats } from './store/nats-connect.js'
 import { EventStore } from './store/event-store.js'
-import type { StoredEvent } from './store/event-store.js'
 import { keys as keysFor } from './store/keys.js'
 import type { Keys } from './store/keys.js'
 import { defineProjectionCommands, openRedis, redisCall } from './store/redis.js'
@@ -18,12 +17,10 @@ import { migrate } from './store/postgres.js'
 import type { Db } from './store/postgres.js'
 import { runConsumer } from './projectors/run-consumer.js'
 import type { EventHandler, RunningConsumer } from './projectors/run-consumer.js'
+import { parkedStore } from './store/parked.js'
+import { consumerHandlers } from './projectors/consumer-handlers.js'
 import type { DomainEvent } from './domain/events.js'
-import { redisProjector } from './projectors/redis-projector.js'
-import { postgresProjector } from './projectors/postgres-projector.js'
-import { republisher } from './projectors/republisher.js'
 import { samplerWorker } from './workers/sampler-worker.js'
-import { releaseManager } from './workers/release-manager.js'
 import { samplersFromConfig } from './sampling/chain.js'
 import { createSamplingBreaker } from './sampling/breaker.js'
 import type { SamplingBreaker } from './sampling/breaker.js'
@@ -96,31 +93,26 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
   let breaker: SamplingBreaker | undefined
   let replyGuard: ReplyGuard | undefined
   const { store } = conn
+  // An event a consumer keeps failing to apply (not an outage) is parked rather than retried for ever.
+  const parking = { store: parkedStore(conn.redis, conn.keys), afterAttempts: config.parkAfterAttempts }
   // One durable consumer per purpose and filter subject (nats-server 2.9 takes one filter each), so
   // a consumer receives only the events it acts on; the event types are a second check.
   const consume = async (purpose: string, filterSubject: string, concurrency: number, eventTypes: readonly DomainEvent['type'][], handler: EventHandler) => {
     const spec = { durable: `${config.streamName}_${purpose}`, filterSubject, concurrency, ackWaitMs: config.ackWaitMs, eventTypes }
-    consumers.push(await runConsumer(store, spec, handler, log))
+    consumers.push(await runConsumer(store, spec, handler, log, parking))
   }
+  // What each projection and the release step do with an event (shared with `parked --retry`).
+  const handle = consumerHandlers(conn, config, now)
   try {
     if (config.roles.includes('projectors')) {
-      const toRedis = redisProjector({ redis: conn.redis, keys: conn.keys, ttlSeconds: config.decompositionTtlSeconds })
-      const toPostgres = postgresProjector({ db: conn.db, store, now })
-      // task.* events are published by the projector that makes their subject visible, after its
-      // write: a subscriber told "subtask ready" finds it queued, "task created" finds cb:task,
-      // "attachment created" finds the row.
-      const publish = republisher({ nc: conn.nc, prefix: config.publishPrefix })
-      const redisWrite = (s: StoredEvent) => toRedis(s.event)
-      const thenPublish = (write: EventHandler): EventHandler => async (s, msg) => {
-        await write(s, msg)
-        await publish(s.event)
-      }
-      await consume('redis_tasks', store.filter('task'), 16, ['TaskCreated'], thenPublish(redisWrite))
-      await consume('redis_outcomes', store.filter('decomposition', 'outcome'), 64, ['DecompositionSampled'], redisWrite)
-      await consume('redis_releases', store.filter('decomposition', 'released'), 64, ['SubtasksReleased'], thenPublish(redisWrite))
-      await consume('postgres_tasks', store.filter('task'), 16, ['TaskCreated'], toPostgres)
-      await consume('postgres_attachments', store.filter('attachment'), 16, ['AttachmentCreated'], thenPublish(toPostgres))
-      await consume('postgres_outcomes', store.filter('decomposition', 'outcome'), 32, ['DecompositionSampled'], toPostgres)
+      const project = async (purpose: string, filterSubject: string, concurrency: number, eventTypes: readonly DomainEvent['type'][]) =>
+        consume(purpose, filterSubject, concurrency, eventTypes, handle.get(purpose)!)
+      await project('redis_tasks', store.filter('task'), 16, ['TaskCreated'])
+      await project('redis_outcomes', store.filter('decomposition', 'outcome'), 64, ['DecompositionSampled'])
+      await project('redis_releases', store.filter('decomposition', 'released'), 64, ['SubtasksReleased'])
+      await project('postgres_tasks', store.filter('task'), 16, ['TaskCreated'])
+      await project('postgres_attachments', store.filter('attachment'), 16, ['AttachmentCreated'])
+      await project('postgres_outcomes', store.filter('decomposition', 'outcome'), 32, ['DecompositionSampled'])
       // Consumers of the earlier layout (one per projector over every event, and the separate
       // republisher) would sit on the stream forever with a growing backlog; remove them.
       for (const old of ['redis', 'postgres', 'republisher']) {
@@ -148,8 +140,7 @@ export async function startService(config: Config, log: Logger, opts: ServiceOpt
       await consume('sampler', store.filter('decomposition', 'requested'), 64, ['DecompositionRequested'], work)
     }
     if (config.roles.includes('release')) {
-      const release = releaseManager({ store, now })
-      await consume('release', store.filter('decomposition', 'persisted'), 64, ['DecompositionPersisted'], release)
+      await consume('release', store.filter('decomposition', 'persisted'), 64, ['DecompositionPersisted'], handle.get('release')!)
     }
     if (config.roles.includes('rpc')) {
       watcher = await OutcomeWatcher.start(store, log)

@@ -70,6 +70,8 @@ export const Config = Type.Object({
    * another: the time to take over from a crashed instance. Long steps (sampling) report progress.
    */
   ackWaitMs: Type.Integer({ minimum: 1000, default: 30_000 }),
+  /** Deliveries after which an event a consumer keeps failing to apply (not a store outage) is parked. */
+  parkAfterAttempts: Type.Integer({ minimum: 1, default: 5 }),
   /**
    * On SIGTERM: how long requests and steps in flight may still finish; requests still running
    * then are answered with a retryable error, unfinished steps are taken over by other instances.
@@ -124,6 +126,7 @@ const envNames: Record<keyof Config, string> = {
   instanceTtlMs: 'INSTANCE_TTL_MS',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
   ackWaitMs: 'ACK_WAIT_MS',
+  parkAfterAttempts: 'PARK_AFTER_ATTEMPTS',
   openaiBaseUrl: 'OPENAI_BASE_URL',
   openaiApiKey: 'OPENAI_API_KEY',
   openaiModel: 'OPENAI_MODEL',

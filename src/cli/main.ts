@@ -26,6 +26,7 @@ import { migrate } from '../store/postgres.js'
 import { call } from './rpc-client.js'
 import type { RpcReply } from './rpc-client.js'
 import { formatDecomposition } from './format.js'
+import { parkedCommand } from './parked-command.js'
 import type { DecomposeResult } from '../rpc/task-methods.js'
 
 const usage = `Usage:
@@ -41,6 +42,9 @@ const usage = `Usage:
                                            appends or republishes
   decomposer replay --verify [--json]      rebuild into a scratch namespace and report every
                                            difference from the live read models (exit 3 if any)
+  decomposer parked [--retry] [--seq N] [--json]
+                                           events a consumer could not apply; --retry re-drives
+                                           them (exit 3 if some still fail)
   decomposer mcp [--session ID]            stdio MCP server for an MCP client (Claude Code, ...):
                                            the RPC methods as tools, and this session's sampling
 
@@ -89,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
       return mcp(config, rest)
     case 'replay':
       return replayCommand(config, rest)
+    case 'parked':
+      return parkedCommand(config, rest, { fail })
     case undefined:
     case 'help':
     case '--help':

@@ -16,6 +16,8 @@ export interface Keys {
   rateLimit(clientId: string): string
   /** Cluster-wide claim of a decomposition timestamp, so `st-<ms>-<n>` ids never repeat. */
   timestampClaim(ms: number): string
+  /** Events a consumer could not apply (hash: `<consumer>:<seq>` → entry JSON); see store/parked.ts. */
+  parked: string
 }
 
 export function keys(prefix: string): Keys {
@@ -30,5 +32,6 @@ export function keys(prefix: string): Keys {
     mcpSession: (owner, sessionId) => `${prefix}mcp:session:${owner}:${sessionId}`,
     rateLimit: (clientId) => `${prefix}ratelimit:decompose:${clientId}`,
     timestampClaim: (ms) => `${prefix}ids:ts:${ms}`,
+    parked: `${prefix}parked`,
   }
 }
