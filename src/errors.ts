@@ -19,6 +19,32 @@ export interface FieldIssue {
   /** JSON pointer into the params, e.g. "/constraints/2". */
   path: string
   message: string
+  /** Stable machine-readable cause (see `Reason`); `invalid` when absent. */
+  reason?: Reason
+}
+
+/**
+ * Stable values of `error.data.reason`: every -32602, -32600 and -32700 carries one, so clients can
+ * branch on it instead of on message text (see README, RPC).
+ */
+export type Reason =
+  | 'invalid'
+  | 'not_found'
+  | 'conflict'
+  | 'unstorable_text'
+  | 'too_deep'
+  | 'too_large'
+  | 'too_many_items'
+  | 'too_many_registrations'
+  | 'reply_too_large'
+  | 'batch_budget_exhausted'
+  | 'invalid_request'
+  | 'invalid_headers'
+  | 'parse_error'
+
+/** `data` with `reason` set, keeping one the caller chose. */
+function withReason(data: Record<string, unknown> | undefined, reason: Reason): Record<string, unknown> {
+  return { ...data, reason: typeof data?.['reason'] === 'string' ? data['reason'] : reason }
 }
 
 export abstract class DecomposerError extends Error {
@@ -34,9 +60,15 @@ export abstract class DecomposerError extends Error {
 
 export class ParseError extends DecomposerError {
   readonly code = ErrorCode.ParseError
+  constructor(message: string, data?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, withReason(data, 'parse_error'), options)
+  }
 }
 export class InvalidRequestError extends DecomposerError {
   readonly code = ErrorCode.InvalidRequest
+  constructor(message: string, data?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, withReason(data, 'invalid_request'), options)
+  }
 }
 export class MethodNotFoundError extends DecomposerError {
   readonly code = ErrorCode.MethodNotFound
@@ -44,20 +76,30 @@ export class MethodNotFoundError extends DecomposerError {
 /** Bad params; `data.field` names the first offending field, `data.issues` lists them all. */
 export class InvalidParamsError extends DecomposerError {
   readonly code = ErrorCode.InvalidParams
+  constructor(message: string, data?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, withReason(data, 'invalid'), options)
+  }
   static fromIssues(issues: FieldIssue[], prefix = ''): InvalidParamsError {
     const first = issues[0] ?? { path: '', message: 'invalid params' }
     const field = fieldName(prefix + first.path)
     return new InvalidParamsError(`Invalid params: ${field || 'params'} ${first.message}`, {
       field,
-      issues: issues.map((i) => ({ ...i, path: prefix + i.path })),
+      reason: first.reason ?? 'invalid',
+      issues: issues.map((i) => ({ ...i, path: prefix + i.path, reason: i.reason ?? 'invalid' })),
     })
   }
 }
 export class NotFoundError extends DecomposerError {
   readonly code = ErrorCode.InvalidParams // the spec answers "Task X not found" with -32602
+  constructor(message: string, data?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, withReason(data, 'not_found'), options)
+  }
 }
 export class ConflictError extends DecomposerError {
   readonly code = ErrorCode.InvalidParams
+  constructor(message: string, data?: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, withReason(data, 'conflict'), options)
+  }
 }
 export class NoSessionError extends DecomposerError {
   readonly code = ErrorCode.Internal
@@ -69,6 +111,11 @@ export class InternalError extends DecomposerError {
 export class InvalidDecompositionError extends DecomposerError {
   readonly code = ErrorCode.Internal
 }
+/**
+ * The offline planner (our own code, no model) produced an invalid decomposition: a bug of ours,
+ * reported to the caller as an invalid decomposition and logged as an error; never a provider outage.
+ */
+export class PlannerBugError extends InvalidDecompositionError {}
 /**
  * A provider that cannot take this request at all (no MCP bridge for the session, a client without
  * the sampling capability): expected in a fallback chain, so it is logged quietly.
@@ -88,6 +135,14 @@ export class RateLimitedError extends DecomposerError {
 /** A backing store (Redis, Postgres, JetStream) failed. Retryable: the same call may succeed later. */
 export class StorageError extends DecomposerError {
   readonly code = ErrorCode.Storage
+}
+/**
+ * An event or reply would be larger than NATS carries (the server's max_payload, the stream's
+ * max_msg_size): the request is too big, a client mistake (-32602), not a storage failure.
+ * `data.reason` is `too_large` (an event) or `reply_too_large`; `data.field` names the param when known.
+ */
+export class PayloadTooLargeError extends DecomposerError {
+  readonly code = ErrorCode.InvalidParams
 }
 /**
  * The instance is shutting down and its grace period ran out before this request finished.

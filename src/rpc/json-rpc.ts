@@ -26,7 +26,10 @@ export function parseBody(text: string): ParsedBody {
   try {
     value = JSON.parse(text)
   } catch (e) {
-    return { kind: 'invalid', response: failure(null, new ParseError(`Parse error: ${(e as Error).message}`)) }
+    // V8 quotes the body around the error: keep it short and free of control characters, since
+    // the message also travels in the Nats-Service-Error header.
+    const detail = (e as Error).message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 200)
+    return { kind: 'invalid', response: failure(null, new ParseError(`Parse error: ${detail}`)) }
   }
   if (Array.isArray(value)) {
     if (value.length === 0) return { kind: 'invalid', response: failure(null, new InvalidRequestError('Invalid Request: empty batch')) }

@@ -6,6 +6,7 @@ import { Svcm } from '@nats-io/services'
 import type { Service, ServiceMsg } from '@nats-io/services'
 import type { Msg, NatsConnection } from '@nats-io/nats-core'
 import type { Logger } from '../log.js'
+import { headerFailure } from './dispatcher.js'
 import type { Dispatcher, RequestContext } from './dispatcher.js'
 import { atEndOfTurn } from '../store/turn-batch.js'
 import { parseRequestInfo } from './caller.js'
@@ -50,8 +51,12 @@ interface InFlight {
 export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher, opts: RpcServerOptions, log: Logger): Promise<RpcServer> {
   const contextOf = (msg: Msg): RequestContext => requestContext(msg, opts.identity)
   const replyGuard = createReplyGuard(opts.replies, log, (msg) => {
-    const ctx = contextOf(msg)
-    return ctx.user ? `u:${ctx.user.user}` : ctx.clientId ? `c:${ctx.clientId.slice(0, 100)}` : 'anonymous'
+    try {
+      const ctx = contextOf(msg)
+      return ctx.user ? `u:${ctx.user.user}` : ctx.clientId ? `c:${ctx.clientId.slice(0, 100)}` : 'anonymous'
+    } catch {
+      return 'anonymous' // a header block nats.js cannot read
+    }
   })
   // Every subscription of the service, its $SRV monitoring endpoints included, goes through the guard.
   const service = await new Svcm(replyGuard.wrap(nc)).add({
@@ -75,16 +80,23 @@ export async function startRpcServer(nc: NatsConnection, dispatcher: Dispatcher,
   async function answer(request: InFlight, boundMethod: string | undefined): Promise<void> {
     const { msg } = request
     try {
-      const out = await dispatcher.dispatch(msg.string(), contextOf(msg), boundMethod)
+      const body = msg.string()
+      let ctx: RequestContext | undefined
+      try {
+        ctx = contextOf(msg) // nats.js throws on a header block it cannot read
+      } catch (err) {
+        log.debug('malformed header block', { err: err as Error })
+      }
+      const out = ctx ? await dispatcher.dispatch(body, ctx, boundMethod) : headerFailure(body)
       if (out.body === undefined || !msg.reply || request.answered) return
       request.answered = true
-      const body = out.body
+      const reply = out.body
       // Replies finished in the same turn leave in one write (see turn-batch).
       if (out.errorCode !== undefined) {
         const code = out.errorCode
         const message = headerSafe(out.errorMessage ?? 'error')
-        atEndOfTurn(() => msg.respondError(code, message, body))
-      } else atEndOfTurn(() => msg.respond(body))
+        atEndOfTurn(() => msg.respondError(code, message, reply))
+      } else atEndOfTurn(() => msg.respond(reply))
     } catch (err) {
       // dispatch never throws by design; this is the last line of defence for the process.
       log.error('rpc answer failed', { err: err as Error })
