@@ -6,12 +6,21 @@
 // component it styles, tests after what they test, docs after what they document.
 import type { SampledDecomposition, SampledSubtask } from './decomposition-schema.js'
 import { fallbackSpecialist } from './specialists.js'
+import { decompositionBudget, defaultMaxPayload } from './event-size.js'
+import { defaultMaxSubtasks, fitToSubtaskLimit } from './plan-budget.js'
+import type { Draft } from './plan-budget.js'
+import { boundPlan } from './plan-bounds.js'
+import { capitalize, lowerFirst, pascal, sentence, slug, unique } from './plan-text.js'
 
 export interface PlanInput {
   task: string
   constraints: readonly string[]
   priority: number
   specialists: readonly string[]
+  /** MAX_SUBTASKS (default 50): surplus subtasks are merged. */
+  maxSubtasks?: number
+  /** The decomposition's byte budget (default: that of nats-server's default max_payload). */
+  maxBytes?: number
 }
 
 type Area = 'ui' | 'style' | 'server' | 'persistence' | 'auth' | 'ops' | 'security' | 'data'
@@ -34,18 +43,6 @@ const docWords = /\b(docs?|documentation|document|readme|guide|tutorial|manual|e
 const bugWords = /\b(fix|fixes|bug|bugs|leak|leaks|crash|crashes|broken|defect|regression|error|errors|failing|flaky)\b/
 const leadingVerb =
   /^(please\s+)?(add|implement|create|build|fix|write|design|develop|make|set up|setup|introduce|support|refactor|improve|update|migrate|investigate|document|enable|integrate|optimi[sz]e|include|provide|generate|publish)\s+/i
-
-interface Draft {
-  key: string
-  description: string
-  specialist: string
-  after: string[]
-  complexity: number
-  files: string[]
-  patterns: string[]
-  constraints: string[]
-  rationale: string
-}
 
 export function planDecomposition(input: PlanInput): SampledDecomposition {
   const task = input.task.trim().replace(/\s+/g, ' ')
@@ -329,8 +326,10 @@ export function planDecomposition(input: PlanInput): SampledDecomposition {
     )
   }
 
-  const ids = new Map(drafts.map((d, i) => [d.key, String(i + 1)]))
-  const subtasks: SampledSubtask[] = drafts.map((d) => ({
+  // Whatever the input, the plan stays within the limits every sampler's output is held to.
+  const fitted = fitToSubtaskLimit(drafts, input.maxSubtasks ?? defaultMaxSubtasks)
+  const ids = new Map(fitted.map((d, i) => [d.key, String(i + 1)]))
+  const subtasks: SampledSubtask[] = fitted.map((d) => ({
     id: ids.get(d.key)!,
     description: d.description,
     specialist: d.specialist,
@@ -344,14 +343,15 @@ export function planDecomposition(input: PlanInput): SampledDecomposition {
     },
     rationale: d.rationale,
   }))
-  return {
+  const plan = {
     subtasks,
-    reasoning: reasoningFor(drafts),
+    reasoning: reasoningFor(fitted),
     architecturalConsiderations:
       kind === 'docs'
         ? unique(['Keep code examples runnable and checked in CI', 'Version the documentation with what it documents', ...guidelines.map(sentence)])
         : considerations(allAreas, lowerTask, guidelines),
   }
+  return boundPlan(plan, input.maxBytes ?? decompositionBudget(defaultMaxPayload))
 }
 
 function detectAreas(text: string): Set<Area> {
@@ -471,16 +471,3 @@ function sizeFactor(task: string, constraints: number): number {
 
 const minutesFor = (complexity: number) => Math.max(10, Math.round((complexity * 1.5) / 5) * 5)
 const clamp = (n: number) => Math.min(100, Math.max(1, n))
-const unique = <T>(xs: readonly T[]) => [...new Set(xs)]
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
-const lowerFirst = (s: string) => (/^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s)
-const sentence = (s: string) => capitalize(s.trim().replace(/[.;]+$/, ''))
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'task'
-const pascal = (s: string) =>
-  s
-    .replace(/[^A-Za-z0-9]+/g, ' ')
-    .trim()
-    .split(' ')
-    .filter((w) => !/^(the|a|an|page|screen|view)$/i.test(w))
-    .map(capitalize)
-    .join('') || 'Feature'

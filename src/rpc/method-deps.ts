@@ -10,7 +10,7 @@ import type { Db } from '../store/postgres.js'
 import type { OutcomeWatcher } from './outcome-watcher.js'
 
 export interface MethodDeps {
-  config: Pick<Config, 'instanceId' | 'replyTimeoutMs' | 'decompositionTtlSeconds' | 'rateLimitPerMinute' | 'instanceTtlMs'>
+  config: Pick<Config, 'instanceId' | 'replyTimeoutMs' | 'decompositionTtlSeconds' | 'rateLimitPerMinute' | 'instanceTtlMs' | 'maxSubtasks'>
   store: EventStore
   redis: Redis & ProjectionCommands
   keys: Keys

@@ -1,9 +1,16 @@
 // task.create, task.decompose (and its deprecated alias swarm.decompose), task.get_decomposition.
+//
+// Sizes: before the first append, a request is measured against the largest event it can lead to
+// (domain/event-size.ts): for task.decompose the DecompositionSampled event, which carries the task
+// text, the metadata and the whole decomposition. A request that could not be carried through is
+// refused with -32602 (`too_large`, naming the param) and nothing is appended: once its Requested
+// event is in the log, a Sampled event too big to follow it can only become a failure.
 import { createHash } from 'node:crypto'
 import { ConflictError, ErrorCode, InvalidParamsError, NotFoundError, RecordedFailureError, SamplingTimeoutError, WrongLastSequenceError } from '../errors.js'
 import { decide, initialState } from '../domain/decomposition.js'
 import type { Decomposition } from '../domain/decomposition-schema.js'
 import type { DecompositionRequested, DecompositionSampled, TaskCreated } from '../domain/events.js'
+import { decompositionRequestProblem, eventProblem, maxPayloadOf } from '../domain/event-size.js'
 import { decompositionId } from '../domain/ids.js'
 import { resolveSessionId } from '../domain/session.js'
 import { latestDecompositionAttachment, pgCall } from '../store/postgres.js'
@@ -16,6 +23,7 @@ import { admit } from './rate-limit.js'
 import { currentSpecialists } from '../store/specialist-registry.js'
 import { callerOf } from './caller.js'
 import type { StoredEvent } from '../store/event-store.js'
+import { tooLargeError } from './payload-limits.js'
 
 export interface DecomposeResult {
   taskId: string
@@ -40,6 +48,8 @@ export function taskMethods(deps: MethodDeps) {
       createdBy: ctx.user ? `u:${ctx.user.user}` : (ctx.clientId ?? deps.config.instanceId),
       createdAt: deps.now(),
     }
+    const problem = eventProblem(event, { metadata: event.metadata, description: event.description, title: event.title }, maxPayloadOf(deps.store.nc))
+    if (problem) throw tooLargeError(problem, 'the task')
     // Same params retried (inside the duplicate window) → the same answer; a different task under
     // an existing id → conflict.
     const fingerprint = hash([taskId, event.title, event.description, event.priority, event.metadata])
@@ -97,7 +107,6 @@ export function taskMethods(deps: MethodDeps) {
     // mistake (or a guess), never a way to read another request's decomposition.
     const known = ctx.idempotencyKey ? await deps.store.last(deps.store.decompositionSubject(id, 'requested')) : undefined
     if (known) assertSameRequest([known], params, ctx.idempotencyKey!)
-    if (!known) await admit(deps, caller.rateKey, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
     const specialists = await currentSpecialists(deps, now)
     const [requested] = decide(
       {
@@ -119,6 +128,12 @@ export function taskMethods(deps: MethodDeps) {
       },
       initialState(),
     )
+    // Measured before it counts against the rate limit: a refused request is the client's
+    // mistake, to be fixed, not an admission.
+    const limits = { maxPayload: maxPayloadOf(deps.store.nc), maxSubtasks: deps.config.maxSubtasks }
+    const tooLarge = requested?.type === 'DecompositionRequested' ? decompositionRequestProblem(requested, limits) : undefined
+    if (tooLarge) throw tooLargeError(tooLarge, 'the decomposition')
+    if (!known) await admit(deps, caller.rateKey, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
     // Without a key, the same request from the same client (same params, same session) inside the
     // stream's duplicate window is recognised by its msgID: JetStream answers "duplicate" with the
     // sequence of the first Requested event, and this call joins that decomposition, unless it

@@ -17,9 +17,9 @@
 import { Compile } from 'typebox/compile'
 import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { DirectMsgRequest, JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
-import { headers } from '@nats-io/nats-core'
+import { InvalidArgumentError, headers } from '@nats-io/nats-core'
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core'
-import { PoisonEventError, StorageError, WrongLastSequenceError } from '../errors.js'
+import { PayloadTooLargeError, PoisonEventError, StorageError, WrongLastSequenceError } from '../errors.js'
 import { DomainEvent } from '../domain/events.js'
 import type { DecompositionEvent } from '../domain/events.js'
 import { endOfTurn } from './turn-batch.js'
@@ -144,13 +144,16 @@ export class EventStore {
 
   /**
    * Appends one event. `expectedLastSeq` 0 means "the aggregate must not exist yet".
-   * Throws WrongLastSequenceError when the aggregate moved on, StorageError when JetStream fails.
+   * Throws WrongLastSequenceError when the aggregate moved on, PayloadTooLargeError when the event is
+   * bigger than NATS or the stream takes (the request's fault: retrying cannot help), StorageError
+   * when JetStream fails.
    */
   async append(subject: string, event: DomainEvent, opts: { msgId: string; expectedLastSeq?: number }): Promise<AppendResult> {
     assertSubjectSafe(subject)
     await endOfTurn() // every append of this turn in one write (see turn-batch)
+    const data = encoder.encode(JSON.stringify(event))
     try {
-      const ack = await this.js.publish(subject, encoder.encode(JSON.stringify(event)), {
+      const ack = await this.js.publish(subject, data, {
         headers: eventHeaders(event.type),
         msgID: opts.msgId,
         ...(opts.expectedLastSeq !== undefined ? { expect: { lastSubjectSequence: opts.expectedLastSeq } } : {}),
@@ -159,6 +162,13 @@ export class EventStore {
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === 10071) {
         throw new WrongLastSequenceError(subject, opts.expectedLastSeq ?? -1)
+      }
+      if (isTooLarge(err)) {
+        throw new PayloadTooLargeError(
+          `Invalid params: the ${event.type} event would be ${data.length} bytes, more than the event log takes`,
+          { reason: 'too_large', bytes: data.length },
+          { cause: err },
+        )
       }
       throw new StorageError('Event log unavailable: append failed', { store: 'jetstream' }, { cause: err })
     }
@@ -247,6 +257,15 @@ export function decodeEvent(data: Uint8Array): DomainEvent {
 
 function decodeStored(m: StoredMsg): StoredEvent {
   return { seq: m.seq, subject: m.subject, event: decodeEvent(m.data) }
+}
+
+/**
+ * Over the server's max_payload (nats.js refuses to send it; headers count too), or over the
+ * stream's max_msg_size (JetStream API error 10054).
+ */
+function isTooLarge(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) return err.code === 10054
+  return err instanceof InvalidArgumentError && /max_payload/.test(err.message)
 }
 
 /** Defence in depth: ids are validated at the edge, but no subject with wildcards or spaces is ever written. */
