@@ -202,6 +202,9 @@ small.after(async () => {
 small('an ordinary decomposition still fits', async () => {
   const r = await smallRpc('task.decompose', { taskId: 't-small', task: 'Add dark mode toggle to settings page', constraints: ['Use React hooks'] })
   assert.is(r.error, undefined, JSON.stringify(r.error))
+  // The reply comes once it is persisted; its release is appended just after. Let it land, so the
+  // next tests' "nothing appended" counts only what they cause.
+  await eventually(async () => ((await readAllEvents(s.config, 'decomposition')).some((e) => e.event.type === 'SubtasksReleased') ? true : undefined), 10_000, 'release')
 })
 
 small('metadata that would make the Sampled event too big is refused -32602 before anything is appended', async () => {
