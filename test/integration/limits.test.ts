@@ -94,6 +94,18 @@ test('a batch of 50 task.get_attachment on a 250 KB attachment is bounded: one r
   // 51 items: refused whole
   const tooMany = JSON.parse((await callRaw(t.client, t.config.rpcPrefix, JSON.stringify([...batch, { ...batch[0], id: 99 }]))).text)
   assert.equal([tooMany.error.code, tooMany.error.data.reason], [-32600, 'too_many_items'])
+  // The attack of #12 as it was sent: 5,000 (529 kB) and 1,000 items. Before, 1,000 items took the
+  // process to 2.18 GB and 5,000 aborted it; now each is refused whole before anything runs.
+  for (const n of [5000, 1000]) {
+    const attack = JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', method: 'task.get_attachment', params: { taskId: 't-lim', key: 'big' }, id: i })))
+    const before = process.memoryUsage().rss
+    const answer = JSON.parse((await callRaw(t.client, t.config.rpcPrefix, attack, { timeoutMs: 10_000 })).text)
+    const grown = process.memoryUsage().rss - before
+    console.log(`  batch of ${n} (${attack.length} bytes): ${answer.error.data.reason}, RSS +${(grown / 1e6).toFixed(1)} MB`)
+    assert.is(answer.error.code, -32600)
+    assert.ok(['too_large', 'too_many_items'].includes(answer.error.data.reason), answer.error.data.reason)
+    assert.ok(grown < 100e6, `RSS grew ${grown} bytes`)
+  }
 })
 
 test('registrations: one past the bound per owner is refused; decompositions stay small and keep working', async () => {
