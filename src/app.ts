@@ -1,7 +1,6 @@
 // Wires one process: connections, the event log, and whichever roles this instance runs. Every role
 // is safe on many instances at once.
 import { randomBytes } from 'node:crypto'
-import type { NatsConnection } from '@nats-io/nats-core'
 import type { Redis } from 'ioredis'
 import { eventSubjectPrefix, hasNatsCredentials, serviceInboxPrefix } from './config.js'
 import type { Config } from './config.js'
@@ -10,11 +9,8 @@ import { redactUrl } from './redact.js'
 import { connectNats } from './store/nats-connect.js'
 import { EventStore } from './store/event-store.js'
 import { keys as keysFor } from './store/keys.js'
-import type { Keys } from './store/keys.js'
 import { defineProjectionCommands, openRedis, redisCall } from './store/redis.js'
-import type { ProjectionCommands } from './store/redis.js'
 import { migrate } from './store/postgres.js'
-import type { Db } from './store/postgres.js'
 import { runConsumer } from './projectors/run-consumer.js'
 import type { EventHandler, RunningConsumer } from './projectors/run-consumer.js'
 import { parkedStore } from './store/parked.js'
@@ -35,16 +31,11 @@ import { taskMethods } from './rpc/task-methods.js'
 import { attachmentMethods } from './rpc/attachment-methods.js'
 import { sessionMethods } from './rpc/session-methods.js'
 import type { ReplyGuard } from './rpc/reply-guard.js'
+import type { Connections } from './store/connections.js'
 
 export const version = '0.1.0'
 
-export interface Connections {
-  nc: NatsConnection
-  redis: Redis & ProjectionCommands
-  db: Db
-  store: EventStore
-  keys: Keys
-}
+export type { Connections } from './store/connections.js'
 
 export interface RunningService {
   connections: Connections

@@ -13,7 +13,7 @@ import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } fr
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import Value from 'typebox/value'
 import type { Logger } from '../log.js'
-import { call } from '../cli/rpc-client.js'
+import { call } from '../client/rpc-client.js'
 import { McpSamplingRequest } from '../sampling/mcp-wire.js'
 import type { McpSamplingReply } from '../sampling/mcp-wire.js'
 import { tools } from './tools.js'

@@ -5,7 +5,7 @@
 // write: a subscriber told "subtask ready" finds it queued, "task created" finds cb:task,
 // "attachment created" finds the row.
 import type { Config } from '../config.js'
-import type { Connections } from '../app.js'
+import type { Connections } from '../store/connections.js'
 import type { StoredEvent } from '../store/event-store.js'
 import { releaseManager } from '../workers/release-manager.js'
 import { postgresProjector } from './postgres-projector.js'

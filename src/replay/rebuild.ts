@@ -2,7 +2,7 @@
 // and verify them by rebuilding into a scratch namespace and diffing.
 import { randomBytes } from 'node:crypto'
 import { sql } from 'kysely'
-import type { Connections } from '../app.js'
+import type { Connections } from '../store/connections.js'
 import type { Logger } from '../log.js'
 import { keys as keysFor } from '../store/keys.js'
 import { migrate } from '../store/postgres.js'

@@ -5,6 +5,7 @@
 // (`Client-Id`, `Session-Id`) may narrow an authenticated caller into sub-scopes, never widen it.
 // Without authentication (local development) the headers are all there is, and they are trusted.
 import { createHash } from 'node:crypto'
+import { openSamplingOwner } from '../sampling/mcp-wire.js'
 
 /** The authenticated NATS user behind a request, from the server-set `Nats-Request-Info` header. */
 export interface AuthenticatedUser {
@@ -26,8 +27,8 @@ export interface Caller {
   samplingOwner: string
 }
 
-/** Sampling owner of callers that are not authenticated (development, or the service's own account). */
-export const openSamplingOwner = '_'
+// Defined with the sampling wire contract (sampling must not import rpc); re-exported for callers here.
+export { openSamplingOwner } from '../sampling/mcp-wire.js'
 
 const tokenSafe = /^[A-Za-z0-9_-]{1,64}$/
 

@@ -28,6 +28,9 @@ export const McpSamplingReply = Type.Union([
 ])
 export type McpSamplingReply = Type.Static<typeof McpSamplingReply>
 
+/** Sampling owner of callers that are not authenticated (development, or the service's own account). */
+export const openSamplingOwner = '_'
+
 /** Session ids become one subject token: no dots, wildcards or whitespace. */
 export const sessionTokenPattern = /^[A-Za-z0-9_:-]{1,128}$/
 

@@ -8,9 +8,8 @@ import Value from 'typebox/value'
 import { InternalError, SamplerUnavailableError } from '../errors.js'
 import type { Sampler } from './sampler.js'
 import { parseAnswer, promptVersion, systemPrompt, userPrompt } from './prompt.js'
-import { McpSamplingReply, samplingSubject, samplingWireVersion, sessionTokenPattern } from './mcp-wire.js'
+import { McpSamplingReply, openSamplingOwner, samplingSubject, samplingWireVersion, sessionTokenPattern } from './mcp-wire.js'
 import type { McpSamplingRequest } from './mcp-wire.js'
-import { openSamplingOwner } from '../rpc/caller.js'
 
 export interface McpSamplerOptions {
   nc: NatsConnection

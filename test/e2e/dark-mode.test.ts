@@ -8,7 +8,7 @@ import { connect } from '@nats-io/transport-node'
 import type { NatsConnection, Subscription } from '@nats-io/nats-core'
 import { Redis } from 'ioredis'
 import pg from 'pg'
-import { call } from '../../src/cli/rpc-client.js'
+import { call } from '../../src/client/rpc-client.js'
 import { cleanup, darkModeRequest, envFor, eventually, testConfig } from '../helpers/env.js'
 
 const config = testConfig('e2e', { logLevel: 'info' })

@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import type { CreateMessageRequest, CreateMessageResult } from '@modelcontextprotocol/sdk/types.js'
-import { call } from '../../src/cli/rpc-client.js'
+import { call } from '../../src/client/rpc-client.js'
 import { readAllEvents, startTestService } from '../helpers/env.js'
 import type { TestService } from '../helpers/env.js'
 

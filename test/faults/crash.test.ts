@@ -3,7 +3,7 @@
 // from the log, and the decomposition completes exactly once.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { call } from '../../src/cli/rpc-client.js'
+import { call } from '../../src/client/rpc-client.js'
 import type { DomainEvent } from '../../src/domain/events.js'
 import { verifyReadModels } from '../../src/replay/rebuild.js'
 import { silentLogger } from '../../src/log.js'

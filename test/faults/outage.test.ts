@@ -3,7 +3,7 @@
 // error; afterwards every accepted decomposition is in every read model exactly once.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { call } from '../../src/cli/rpc-client.js'
+import { call } from '../../src/client/rpc-client.js'
 import { verifyReadModels } from '../../src/replay/rebuild.js'
 import { silentLogger } from '../../src/log.js'
 import { aggregateOf, eventually, readAllEvents } from '../helpers/env.js'

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert'
 import { Empty, headers } from '@nats-io/nats-core'
 import type { NatsConnection, Subscription } from '@nats-io/nats-core'
 import { connect } from '@nats-io/transport-node'
-import { call } from '../../src/cli/rpc-client.js'
+import { call } from '../../src/client/rpc-client.js'
 import { eventually, startTestService } from '../helpers/env.js'
 import type { TestService } from '../helpers/env.js'
 

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { headers } from '@nats-io/nats-core'
 import type { Msg } from '@nats-io/nats-core'
-import { call } from '../../src/cli/rpc-client.js'
+import { call } from '../../src/client/rpc-client.js'
 import { eventSubjectPrefix } from '../../src/config.js'
 import { startTestService } from '../helpers/env.js'
 

@@ -1,7 +1,7 @@
 // Rate limit, circuit breaker, sampling timeout and the specialist registry, on real NATS and Redis.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { call } from '../../src/cli/rpc-client.js'
+import { call } from '../../src/client/rpc-client.js'
 import { startService } from '../../src/app.js'
 import { silentLogger } from '../../src/log.js'
 import { heuristicSampler } from '../../src/sampling/heuristic.js'

@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Svcm } from '@nats-io/services'
-import { call, callRaw } from '../../src/cli/rpc-client.js'
+import { call, callRaw } from '../../src/client/rpc-client.js'
 import { darkModeRequest, eventually, startTestService } from '../helpers/env.js'
 import type { TestService } from '../helpers/env.js'
 

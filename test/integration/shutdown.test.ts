@@ -3,7 +3,7 @@
 // exits, instead of waiting out the sampling timeout. The accepted decomposition stays in the log.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { call } from '../../src/cli/rpc-client.js'
+import { call } from '../../src/client/rpc-client.js'
 import { ServiceProcess } from '../helpers/private-services.js'
 import { cleanup, readAllEvents, testConfig } from '../helpers/env.js'
 import { connect } from '@nats-io/transport-node'
