@@ -24,8 +24,8 @@ export interface FieldIssue {
 }
 
 /**
- * Stable values of `error.data.reason`: every -32602, -32600 and -32700 carries one, so clients can
- * branch on it instead of on message text (see README, RPC).
+ * Stable values of `error.data.reason`: every error a client receives carries one, so clients (and
+ * our own CLI) branch on it instead of on message text (see README, RPC).
  */
 export type Reason =
   | 'invalid'
@@ -41,6 +41,17 @@ export type Reason =
   | 'invalid_request'
   | 'invalid_headers'
   | 'parse_error'
+  | 'method_not_found'
+  | 'no_session'
+  | 'invalid_sample'
+  | 'planner_bug'
+  | 'sampler_unavailable'
+  | 'timeout'
+  | 'circuit_open'
+  | 'rate_limited'
+  | 'storage'
+  | 'shutting_down'
+  | 'internal'
 
 /** `data` with `reason` set, keeping one the caller chose. */
 function withReason(data: Record<string, unknown> | undefined, reason: Reason): Record<string, unknown> {
@@ -54,8 +65,37 @@ export abstract class DecomposerError extends Error {
   constructor(message: string, data?: Record<string, unknown>, options?: ErrorOptions) {
     super(message, options)
     this.name = new.target.name
-    this.data = data
+    // Classes that set their own reason pass it in `data`; the others get their class's.
+    const reason = defaultReason(this)
+    this.data = reason === undefined ? data : withReason(data, reason)
   }
+}
+
+/** The reason of an error class that does not choose one itself (see Reason). */
+function defaultReason(err: DecomposerError): Reason | undefined {
+  if (err instanceof MethodNotFoundError) return 'method_not_found'
+  if (err instanceof NoSessionError) return 'no_session'
+  if (err instanceof PlannerBugError) return 'planner_bug'
+  if (err instanceof InvalidDecompositionError) return 'invalid_sample'
+  if (err instanceof SamplerUnavailableError) return 'sampler_unavailable'
+  if (err instanceof SamplingTimeoutError) return 'timeout'
+  if (err instanceof CircuitOpenError) return 'circuit_open'
+  if (err instanceof RateLimitedError) return 'rate_limited'
+  if (err instanceof ShuttingDownError) return 'shutting_down'
+  if (err instanceof StorageError) return 'storage'
+  if (err instanceof PayloadTooLargeError) return 'too_large'
+  if (err instanceof InternalError) return 'internal'
+  return undefined
+}
+
+/** The reason of a failure recorded before reasons existed, from its code. */
+const reasonOfCode: Record<number, Reason> = {
+  [ErrorCode.InvalidParams]: 'invalid',
+  [ErrorCode.Internal]: 'internal',
+  [ErrorCode.Storage]: 'storage',
+  [ErrorCode.SamplingTimeout]: 'timeout',
+  [ErrorCode.CircuitOpen]: 'circuit_open',
+  [ErrorCode.RateLimited]: 'rate_limited',
 }
 
 export class ParseError extends DecomposerError {
@@ -184,7 +224,7 @@ export function toJsonRpcError(err: unknown): JsonRpcErrorObject {
       ? { code: err.code, message: err.message }
       : { code: err.code, message: err.message, data: err.data }
   }
-  return { code: ErrorCode.Internal, message: 'Internal error' }
+  return { code: ErrorCode.Internal, message: 'Internal error', data: { reason: 'internal' } }
 }
 
 /** "/constraints/2" → "constraints[2]", "/metadata/a" → "metadata.a" */
@@ -200,7 +240,8 @@ export function fieldName(pointer: string): string {
 export class RecordedFailureError extends DecomposerError {
   readonly code: ErrorCode
   constructor(code: number, message: string, data?: unknown) {
-    super(message, data === undefined ? undefined : typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : { detail: data })
+    const recorded = data === undefined ? undefined : typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : { detail: data }
+    super(message, withReason(recorded, reasonOfCode[code] ?? 'internal'))
     this.code = code as ErrorCode
   }
 }

@@ -8,7 +8,7 @@
 //   decomposer replay [--verify] [--clean]             rebuild (or verify) the read models from the log
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
-import { nuid } from '@nats-io/nats-core'
+import { NoRespondersError, RequestError, TimeoutError, nuid } from '@nats-io/nats-core'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { startMcpBridge } from '../mcp/bridge.js'
 import { sessionTokenPattern } from '../sampling/mcp-wire.js'
@@ -276,11 +276,21 @@ function report(reply: RpcReply, json: boolean, pretty: (result: unknown) => str
     return reply.error ? 2 : 0
   }
   if (reply.error) {
-    const field = (reply.error.data as { field?: string } | undefined)?.field
-    return fail(`error ${reply.error.code}: ${reply.error.message}${field ? ` (field: ${field})` : ''}`, 2)
+    const data = reply.error.data as { field?: string; reason?: string; retryAfterMs?: number } | undefined
+    const hint = data?.reason ? (reasonHints[data.reason]?.(data) ?? '') : ''
+    return fail(`error ${reply.error.code}${data?.reason ? ` ${data.reason}` : ''}: ${reply.error.message}${data?.field ? ` (field: ${data.field})` : ''}${hint}`, 2)
   }
   console.log(pretty(reply.result))
   return 0
+}
+
+/** What to do about an error, by its stable reason (never by its text). */
+const reasonHints: Record<string, (data: { retryAfterMs?: number }) => string> = {
+  rate_limited: (d) => `; retry in ${Math.ceil((d.retryAfterMs ?? 1000) / 1000)} s`,
+  storage: () => '; a store is unavailable: retry later',
+  shutting_down: () => '; the instance is stopping: retry (an --idempotency-key retry joins the same decomposition)',
+  timeout: () => '; retry with the same --idempotency-key to join the decomposition',
+  circuit_open: () => '; sampling is paused after repeated failures: retry later',
 }
 
 function fail(message: string, code = 1): number {
@@ -297,10 +307,12 @@ main(process.argv.slice(2)).then(
       process.exit(fail(`${err.message}; ${startHint[store + reason] ?? startHint[store] ?? ''}`.trim()))
     }
     if (err instanceof DecomposerError || err instanceof ConfigError) process.exit(fail(err.message))
-    const code = (err as { code?: string }).code
-    if (code === 'TIMEOUT' || (err as Error).name === 'TimeoutError') process.exit(fail('no reply from the service (is `decomposer start` running?)'))
-    if (/no responders|503/.test((err as Error).message ?? '')) {
+    // nats.js's own error classes, never their message text.
+    if (err instanceof NoRespondersError || (err instanceof RequestError && err.isNoResponders())) {
       process.exit(fail('no decomposer service is listening (start it with `npm start`)'))
+    }
+    if (err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError)) {
+      process.exit(fail('no reply from the service (is `decomposer start` running?)'))
     }
     process.exit(fail(`unexpected error: ${(err as Error).stack ?? String(err)}`))
   },

@@ -54,7 +54,7 @@ test('unknown method → -32601, even for inherited object keys', async () => {
 
 test('internal errors hide their details', async () => {
   const r = await send({ jsonrpc: '2.0', method: 'boom', id: 1 })
-  assert.equal(r.error, { code: -32603, message: 'Internal error' })
+  assert.equal(r.error, { code: -32603, message: 'Internal error', data: { reason: 'internal' } })
 })
 
 test('notifications get no response but still run', async () => {
