@@ -10,7 +10,8 @@
 // nothing can apply never stalls a consumer. The stream keeps it; `decomposer parked --retry`
 // re-drives it. See failure-kind.ts for how an outage is told from a refusal.
 // Handlers must be idempotent: JetStream delivers at least once.
-import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream'
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream'
+import { JsCode, isJsError } from '../store/jetstream-codes.js'
 import type { ConsumerMessages, JetStreamManager, JsMsg } from '@nats-io/jetstream'
 import type { Logger } from '../log.js'
 import { decodeEvent, eventTypeHeader } from '../store/event-store.js'
@@ -66,8 +67,8 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
   try {
     await jsm.consumers.add(stream, config)
   } catch (err) {
-    // 10148: exists with a different config (e.g. a changed ack wait) → update it in place.
-    if (err instanceof JetStreamApiError && err.code === 10148) await jsm.consumers.update(stream, spec.durable, config)
+    // It exists with a different config (e.g. a changed ack wait) → update it in place.
+    if (isJsError(err, JsCode.ConsumerNameInUse)) await jsm.consumers.update(stream, spec.durable, config)
     else throw err
   }
 }

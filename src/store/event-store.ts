@@ -15,7 +15,8 @@
 // subject each consumer filters on the step it acts on, and a decomposition costs 7 deliveries
 // instead of 24.
 import { Compile } from 'typebox/compile'
-import { JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream'
+import { JsCode, isJsError } from './jetstream-codes.js'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { DirectMsgRequest, JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream'
 import { InvalidArgumentError, headers } from '@nats-io/nats-core'
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core'
@@ -106,12 +107,12 @@ export class EventStore {
     try {
       await jsm.streams.info(opts.streamName)
     } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === 10059)) throw err // 10059: stream not found
+      if (!(isJsError(err, JsCode.StreamNotFound))) throw err
       try {
         await jsm.streams.add(config)
       } catch (addErr) {
         // Several instances starting at once: someone else created it first.
-        if (!(addErr instanceof JetStreamApiError && addErr.code === 10058)) throw addErr
+        if (!(isJsError(addErr, JsCode.StreamNameInUse))) throw addErr
       }
     }
     return new EventStore(nc, jsm, opts)
@@ -160,7 +161,7 @@ export class EventStore {
       })
       return { seq: ack.seq, duplicate: ack.duplicate }
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === 10071) {
+      if (isJsError(err, JsCode.StreamWrongLastSequence)) {
         throw new WrongLastSequenceError(subject, opts.expectedLastSeq ?? -1)
       }
       if (isTooLarge(err)) {
@@ -235,7 +236,7 @@ export class EventStore {
     try {
       return await this.jsm.direct.getMessage(this.streamName, query)
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === 10037) return null // no message found
+      if (isJsError(err, JsCode.NoMessageFound)) return null // no message found
       throw new StorageError('Event log unavailable: read failed', { store: 'jetstream' }, { cause: err })
     }
   }
@@ -261,10 +262,10 @@ function decodeStored(m: StoredMsg): StoredEvent {
 
 /**
  * Over the server's max_payload (nats.js refuses to send it; headers count too), or over the
- * stream's max_msg_size (JetStream API error 10054).
+ * stream's max_msg_size (JsCode.StreamMessageExceedsMaximum).
  */
 function isTooLarge(err: unknown): boolean {
-  if (err instanceof JetStreamApiError) return err.code === 10054
+  if (isJsError(err, JsCode.StreamMessageExceedsMaximum)) return true
   return err instanceof InvalidArgumentError && /max_payload/.test(err.message)
 }
 
