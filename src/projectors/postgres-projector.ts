@@ -5,6 +5,7 @@
 // between the commit and the append must not stall the decomposition.
 import type { DecompositionSampled, DomainEvent } from '../domain/events.js'
 import { decide, fold } from '../domain/decomposition.js'
+import { persistedMsgId } from '../domain/msg-ids.js'
 import type { Db } from '../store/postgres.js'
 import { insertAttachments, insertTasks, pgCall } from '../store/postgres.js'
 import type { NewAttachmentRow, NewTaskRow } from '../store/postgres.js'
@@ -96,7 +97,7 @@ export function postgresProjector(deps: PostgresProjectorDeps) {
     // Also when the row already existed (a crash after the commit must not stall it).
     if (event.type !== 'DecompositionSampled' || !deps.store) return
     const [persisted] = decide({ type: 'MarkPersisted', sampledSeq: stored.seq, at: deps.now() }, fold([event]))
-    if (persisted) await appendStep(deps.store, persisted, `persisted:${event.decompositionId}`)
+    if (persisted) await appendStep(deps.store, persisted, persistedMsgId(event.decompositionId))
   }
 }
 

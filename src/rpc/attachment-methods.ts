@@ -8,6 +8,7 @@
 // and an attachment too big for any reply (one stored before this check) is refused with -32602
 // `reply_too_large` rather than left to time out.
 import { createHash } from 'node:crypto'
+import { attachmentCreatedMsgId } from '../domain/msg-ids.js'
 import { ConflictError, InvalidParamsError, NotFoundError, WrongLastSequenceError } from '../errors.js'
 import type { AttachmentCreated } from '../domain/events.js'
 import { eventProblem, jsonBytes, maxPayloadOf } from '../domain/event-size.js'
@@ -45,7 +46,7 @@ export function attachmentMethods(deps: MethodDeps) {
     const fingerprint = createHash('sha256').update(JSON.stringify([event.attachmentType, event.value])).digest('hex')
     try {
       await deps.store.append(deps.store.attachmentSubject(p.taskId, p.key), event, {
-        msgId: `attachment:${p.taskId}:${p.key}:${fingerprint}`,
+        msgId: attachmentCreatedMsgId(p.taskId, p.key, fingerprint),
         expectedLastSeq: 0,
       })
     } catch (err) {

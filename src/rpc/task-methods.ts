@@ -11,7 +11,9 @@ import { decide, initialState } from '../domain/decomposition.js'
 import type { Decomposition } from '../domain/decomposition-schema.js'
 import type { DecompositionRequested, DecompositionSampled, TaskCreated } from '../domain/events.js'
 import { decompositionRequestProblem, eventProblem, maxPayloadOf } from '../domain/event-size.js'
-import { decompositionId } from '../domain/ids.js'
+import { afterAppend, afterHistory, exemptFromRateLimit, planAdmission, sameRequest } from '../domain/admission.js'
+import type { AppendAnswer } from '../domain/admission.js'
+import { taskCreatedMsgId } from '../domain/msg-ids.js'
 import { resolveSessionId } from '../domain/session.js'
 import { latestDecompositionAttachment, pgCall } from '../store/postgres.js'
 import type { DecompositionAttachment } from '../projectors/postgres-projector.js'
@@ -22,7 +24,6 @@ import { ensureTaskExists } from './task-lookup.js'
 import { admit } from './rate-limit.js'
 import { currentSpecialists } from '../store/specialist-registry.js'
 import { callerOf } from './caller.js'
-import type { StoredEvent } from '../store/event-store.js'
 import { tooLargeError } from './payload-limits.js'
 
 export interface DecomposeResult {
@@ -55,7 +56,7 @@ export function taskMethods(deps: MethodDeps) {
     const fingerprint = hash([taskId, event.title, event.description, event.priority, event.metadata])
     let stored: TaskCreated = event
     try {
-      const ack = await deps.store.append(deps.store.taskSubject(taskId), event, { msgId: `task:${taskId}:${fingerprint}`, expectedLastSeq: 0 })
+      const ack = await deps.store.append(deps.store.taskSubject(taskId), event, { msgId: taskCreatedMsgId(taskId, fingerprint), expectedLastSeq: 0 })
       if (ack.duplicate) {
         // A retry: answer with what the first request recorded.
         const first = await deps.store.get(ack.seq)
@@ -96,17 +97,24 @@ export function taskMethods(deps: MethodDeps) {
         field: 'Idempotency-Key',
       })
     }
-    // An Idempotency-Key makes the decomposition id deterministic: a retry appends the same
-    // Requested event (a duplicate) and joins the original decomposition.
-    const id = ctx.idempotencyKey
-      ? `d-${hash([caller.idempotencyScope, ctx.idempotencyKey]).slice(0, 32)}`
-      : decompositionId(now, deps.random())
     const params = { taskId: p.taskId, task: p.task.trim(), priority: p.priority ?? 50, constraints: p.constraints ?? [], metadata: p.metadata }
-    // A retry with a key whose decomposition already exists only joins it: it is not a new
-    // admission, so it does not count against the rate limit. The same key with other params is a
-    // mistake (or a guess), never a way to read another request's decomposition.
-    const known = ctx.idempotencyKey ? await deps.store.last(deps.store.decompositionSubject(id, 'requested')) : undefined
-    if (known) assertSameRequest([known], params, ctx.idempotencyKey!)
+    // Ids, msgIDs, the rate-limit exemption and join-or-new-attempt are decided in domain/admission.ts;
+    // this function performs the reads and appends they call for.
+    const plan = planAdmission(
+      {
+        idempotency: ctx.idempotencyKey ? { scope: caller.idempotencyScope!, key: ctx.idempotencyKey } : undefined,
+        callerId: caller.id,
+        explicitSessionId: explicitSession,
+        params,
+        now,
+        random: deps.random(),
+      },
+      hash,
+    )
+    const id = plan.decompositionId
+    const conflict = () => new ConflictError(`Idempotency-Key "${ctx.idempotencyKey!.slice(0, 200)}" was already used for another request`, { field: 'Idempotency-Key' })
+    const known = plan.keyed ? await deps.store.last(deps.store.decompositionSubject(id, 'requested')) : undefined
+    if (known && !sameRequest(plan, [known.event], hash)) throw conflict()
     const specialists = await currentSpecialists(deps, now)
     const [requested] = decide(
       {
@@ -128,50 +136,46 @@ export function taskMethods(deps: MethodDeps) {
       },
       initialState(),
     )
+    if (requested?.type !== 'DecompositionRequested') throw new Error('a new decomposition decides one DecompositionRequested event')
     // Measured before it counts against the rate limit: a refused request is the client's
     // mistake, to be fixed, not an admission.
     const limits = { maxPayload: maxPayloadOf(deps.store.nc), maxSubtasks: deps.config.maxSubtasks }
-    const tooLarge = requested?.type === 'DecompositionRequested' ? decompositionRequestProblem(requested, limits) : undefined
+    const tooLarge = decompositionRequestProblem(requested, limits)
     if (tooLarge) throw tooLargeError(tooLarge, 'the decomposition')
-    if (!known) await admit(deps, caller.rateKey, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
-    // Without a key, the same request from the same client (same params, same session) inside the
-    // stream's duplicate window is recognised by its msgID: JetStream answers "duplicate" with the
-    // sequence of the first Requested event, and this call joins that decomposition, unless it
-    // failed: a retry after a failure is a new attempt (its msgID names the failed one, so
-    // concurrent retries of the same failure still share one attempt).
-    const autoMsgId = `requested:auto:${hash([caller.id, explicitSession ?? null, p.taskId, p.task.trim(), p.priority ?? 50, p.constraints ?? [], p.metadata ?? null])}`
-    let msgId = ctx.idempotencyKey ? `requested:${id}` : autoMsgId
-    let joinedId = id
+    if (!exemptFromRateLimit(plan, known?.event)) await admit(deps, caller.rateKey, deps.config.rateLimitPerMinute, now, `${now}-${deps.random()}`)
+    // The watch on a decomposition is registered before its Requested event is appended and before
+    // its history is read, so no outcome can fall between the append or read and the wait.
+    let watchedId = id
     let watch = deps.watcher.watch(id)
+    const watchOn = (decompositionId: string) => {
+      if (decompositionId === watchedId) return
+      watch.cancel()
+      watchedId = decompositionId
+      watch = deps.watcher.watch(decompositionId)
+    }
     try {
-      let joined = false
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = plan.first; ; ) {
+        watchOn(attempt.decompositionId)
+        const event: DecompositionRequested = { ...requested, decompositionId: attempt.decompositionId }
+        let answer: AppendAnswer
         try {
-          const ack = await deps.store.append(deps.store.decompositionSubject(id, 'requested'), requested!, { msgId, expectedLastSeq: 0 })
-          joined = ack.duplicate
-          if (!ack.duplicate || ctx.idempotencyKey) break
-          const first = await deps.store.get(ack.seq)
-          if (first?.event.type !== 'DecompositionRequested' || first.event.decompositionId === id) break
-          const history = await deps.store.readAggregate(deps.store.decompositionAggregate(first.event.decompositionId))
-          if (history.at(-1)?.event.type === 'DecompositionFailed' && attempt < 5) {
-            msgId = `${autoMsgId}:after:${first.event.decompositionId}`
-            continue
-          }
-          // Join the first one. Its history is read again below, after the new watch is
-          // registered, so no event can fall between the read and the watch.
-          watch.cancel()
-          joinedId = first.event.decompositionId
-          watch = deps.watcher.watch(joinedId)
+          const ack = await deps.store.append(deps.store.decompositionSubject(attempt.decompositionId, 'requested'), event, { msgId: attempt.msgId, expectedLastSeq: 0 })
+          answer = ack.duplicate ? { kind: 'duplicate', first: (await deps.store.get(ack.seq))?.event } : { kind: 'appended' }
         } catch (err) {
           if (!(err instanceof WrongLastSequenceError)) throw err
-          joined = true
+          answer = { kind: 'wrong-last-sequence' }
         }
-        break
-      }
-      if (joined) {
-        const history = await deps.store.readAggregate(deps.store.decompositionAggregate(joinedId))
-        if (ctx.idempotencyKey) assertSameRequest(history, params, ctx.idempotencyKey)
-        watch.settleFrom(history)
+        const next = afterAppend(attempt, answer)
+        if (next.kind === 'started') break
+        watchOn(next.decompositionId)
+        const history = await deps.store.readAggregate(deps.store.decompositionAggregate(next.decompositionId))
+        const verdict = afterHistory(plan, attempt, next.decompositionId, history.map((s) => s.event), deps.now(), hash)
+        if (verdict.kind === 'conflict') throw conflict()
+        if (verdict.kind === 'join') {
+          watch.settleFrom(history)
+          break
+        }
+        attempt = verdict.attempt
       }
       const outcome = await withTimeout(watch.outcome, deps.config.replyTimeoutMs, () =>
         new SamplingTimeoutError(`Decomposition ${id} did not complete within ${deps.config.replyTimeoutMs} ms`, { decompositionId: id }),
@@ -234,18 +238,6 @@ export function fallbackResult(taskId: string): FallbackResult {
 
 export function resultOf(s: DecompositionSampled): DecomposeResult {
   return { taskId: s.taskId, subtaskCount: s.decomposition.subtasks.length, decomposition: s.decomposition, attachmentKey: s.attachmentKey }
-}
-
-type RequestParams = Pick<DecompositionRequested, 'taskId' | 'task' | 'priority' | 'constraints' | 'metadata'>
-
-/** A keyed retry must repeat the request it retries; anything else is refused, naming the header. */
-function assertSameRequest(history: readonly StoredEvent[], params: RequestParams, key: string): void {
-  const requested = history.find((s) => s.event.type === 'DecompositionRequested')?.event as DecompositionRequested | undefined
-  if (!requested) return
-  const fingerprint = (r: RequestParams) => hash([r.taskId, r.task, r.priority, r.constraints, r.metadata ?? null])
-  if (fingerprint(requested) !== fingerprint(params)) {
-    throw new ConflictError(`Idempotency-Key "${key.slice(0, 200)}" was already used for another request`, { field: 'Idempotency-Key' })
-  }
 }
 
 function failureError(e: { code: number; message: string; data?: unknown }): RecordedFailureError {

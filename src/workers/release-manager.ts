@@ -5,6 +5,7 @@ import { PoisonEventError } from '../errors.js'
 import { decide, fold } from '../domain/decomposition.js'
 import type { EventStore, StoredEvent } from '../store/event-store.js'
 import { appendStep } from './append-step.js'
+import { releasedMsgId } from '../domain/msg-ids.js'
 
 export function releaseManager(deps: { store: EventStore; now: () => number }) {
   return async function handle(stored: StoredEvent): Promise<void> {
@@ -15,6 +16,6 @@ export function releaseManager(deps: { store: EventStore; now: () => number }) {
       throw new PoisonEventError(`DecompositionPersisted ${event.decompositionId} points at seq ${event.sampledSeq}, which is not its sample`)
     }
     const [released] = decide({ type: 'ReleaseSubtasks', at: deps.now() }, fold([sampled.event, event]))
-    if (released) await appendStep(deps.store, released, `released:${event.decompositionId}`)
+    if (released) await appendStep(deps.store, released, releasedMsgId(event.decompositionId))
   }
 }

@@ -23,6 +23,7 @@ import type { SamplingBreaker } from '../sampling/breaker.js'
 import { readSpecialistProfiles } from '../store/specialist-registry.js'
 import { timestampClaimer } from '../store/timestamp-claimer.js'
 import { appendStep } from './append-step.js'
+import { outcomeMsgId, substituteOutcomeMsgId } from '../domain/msg-ids.js'
 
 export interface SamplerWorkerDeps {
   store: EventStore
@@ -98,7 +99,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
       }
       for (const e of next) {
         try {
-          await appendStep(deps.store, e, `${e.type}:${event.decompositionId}`)
+          await appendStep(deps.store, e, outcomeMsgId(e.type, event.decompositionId))
         } catch (err) {
           // The outcome must be recorded whatever its size, or this event is redelivered for ever
           // (claiming a new timestamp each time): an outcome too big for the log becomes a small one.
@@ -108,7 +109,7 @@ export function samplerWorker(deps: SamplerWorkerDeps) {
             e.type === 'DecompositionSampled'
               ? new PayloadTooLargeError('Invalid params: metadata is too large to store with the decomposition', { ...err.data, field: 'metadata', reason: 'too_large' })
               : new InternalError(`${e.error.message.slice(0, 300)} (details too large to record)`)
-          for (const f of failure(substitute, state)) await appendStep(deps.store, f, `${f.type}:${event.decompositionId}:substitute`)
+          for (const f of failure(substitute, state)) await appendStep(deps.store, f, substituteOutcomeMsgId(f.type, event.decompositionId))
           break // the outcome is recorded; nothing follows a failure
         }
       }
