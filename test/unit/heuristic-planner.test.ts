@@ -6,6 +6,20 @@ import { defaultSpecialists } from '../../src/domain/specialists.js'
 import type { Decomposition } from '../../src/domain/decomposition-schema.js'
 import { decompositionBudget, defaultMaxPayload, jsonBytes } from '../../src/domain/event-size.js'
 import fc from 'fast-check'
+import { kindOfWork } from '../../src/domain/plan-kind.js'
+import { guidelineApplies, sortConstraints } from '../../src/domain/plan-constraints.js'
+import { specialistFor, specialistPicker } from '../../src/domain/plan-specialists.js'
+import { techPatterns } from '../../src/domain/plan-patterns.js'
+import { docTopic, featureName, locationFiles, subjectOf, themeName } from '../../src/domain/plan-names.js'
+import { complexityOf, minutesFor, sizeFactor } from '../../src/domain/plan-estimate.js'
+import { readTask } from '../../src/domain/plan-reading.js'
+import { requestedExtras } from '../../src/domain/plan-extras.js'
+import { featureSteps } from '../../src/domain/plan-feature-steps.js'
+import { documentingSteps } from '../../src/domain/plan-docs-steps.js'
+import { draftOf } from '../../src/domain/plan-steps.js'
+import type { Step } from '../../src/domain/plan-steps.js'
+import { reasoningFor } from '../../src/domain/plan-reasoning.js'
+import { architecturalConsiderations } from '../../src/domain/plan-considerations.js'
 
 function plan(task: string, constraints: string[] = [], specialists: readonly string[] = defaultSpecialists): Decomposition {
   const raw = planDecomposition({ task, constraints, priority: 50, specialists })
@@ -86,6 +100,113 @@ test('an unrecognised task still yields a valid plan with design before implemen
   const d = plan('Organise the quarterly planning offsite')
   assert.ok(d.subtasks.length >= 2)
   assert.ok(d.subtasks.some((s) => s.dependencies.length > 0))
+})
+
+// The planner's parts (issue #13): given an input / when one part reads it / then its rule's answer.
+const reading = (task: string, constraints: string[] = [], specialists: readonly string[] = defaultSpecialists) =>
+  readTask({ task, constraints, priority: 50, specialists })
+const step = (key: string, specialist: string, after: string[] = []): Step => ({ key, description: `Do ${key}`, specialist, after, base: 20, rationale: key })
+
+test('kind of work: a bug word wins; docs unless it also builds; tests when it writes tests; else a feature', () => {
+  assert.is(kindOfWork('fix the broken docs build'), 'bugfix')
+  assert.is(kindOfWork('write a troubleshooting guide'), 'docs')
+  assert.is(kindOfWork('implement and document the export'), 'feature')
+  assert.is(kindOfWork('improve test coverage of the parser'), 'tests')
+  assert.is(kindOfWork('refactor the checkout flow'), 'feature')
+})
+
+test('constraints: given work items and guidelines, then work sorted by tests/docs/other (docs win) and guidelines kept', () => {
+  const sorted = sortConstraints(['Add rate limiting', ' Use React hooks ', 'Include regression tests', 'Write test documentation', '  ', 'Keep it fast'])
+  assert.equal(sorted, {
+    testWork: ['Include regression tests'],
+    docWork: ['Write test documentation'],
+    otherWork: ['Add rate limiting'],
+    guidelines: ['Use React hooks', 'Keep it fast'],
+  })
+})
+
+test('guidelines: a test guideline goes to testing, a UI one to frontend, a server one to backend, a general one to builders', () => {
+  assert.ok(guidelineApplies('Keep tests fast', 'testing') && !guidelineApplies('Keep tests fast', 'frontend'))
+  assert.ok(guidelineApplies('Use React hooks', 'frontend') && !guidelineApplies('Use React hooks', 'backend'))
+  assert.ok(guidelineApplies('Use PostgreSQL storage', 'backend') && !guidelineApplies('Use PostgreSQL storage', 'frontend'))
+  for (const s of ['frontend', 'backend', 'general']) assert.ok(guidelineApplies('Maintain backward compatibility', s))
+  for (const s of ['docs', 'testing']) assert.ok(!guidelineApplies('Maintain backward compatibility', s))
+})
+
+test('specialists: the first active preference, else general; tests and docs words before areas', () => {
+  const pick = specialistPicker(['frontend', 'testing', 'general'])
+  assert.is(pick('backend', 'frontend'), 'frontend')
+  assert.is(pick('backend'), 'general')
+  assert.is(specialistFor('add e2e tests for the api', pick, 'x'), 'testing')
+  assert.is(specialistFor('encrypt the gdpr data', pick, 'frontend'), 'frontend')
+  assert.is(specialistFor('organise an offsite', pick, 'x'), 'x')
+})
+
+test('patterns: named technologies, then guideline patterns, plus Context API for app-wide React state', () => {
+  assert.equal(techPatterns('add dark mode \n use react hooks', ['Use React hooks', 'Follow the atomic design pattern']), ['React hooks', 'Atomic design', 'Context API'])
+})
+
+test('names: subject, feature, location, theme and doc topic from the task words', () => {
+  const subject = subjectOf('Please add dark mode toggle to settings page.')
+  assert.is(subject, 'dark mode toggle to settings page')
+  assert.is(featureName(subject), 'dark mode toggle')
+  assert.equal(locationFiles(subject), ['components/Settings.tsx'])
+  assert.is(themeName('add dark mode toggle', 'dark mode toggle'), 'dark theme')
+  assert.is(themeName('add a sidebar', 'sidebar toggle'), 'sidebar')
+  assert.is(docTopic('comprehensive API documentation'), 'the API')
+})
+
+test('estimates: larger tasks scale up, each guideline adds 3, complexity stays 1-100, minutes in fives from 10', () => {
+  assert.is(sizeFactor('Add a toggle', 0), 1)
+  assert.is(sizeFactor('Add a complete toggle', 20), 1.2 + 8 * 0.02)
+  assert.is(complexityOf(20, 1.5, 2), 36)
+  assert.is(complexityOf(90, 1.5, 10), 100)
+  assert.equal([1, 10, 37].map(minutesFor), [10, 15, 55])
+})
+
+test('extras: given UI and server steps, then UI work follows the UI, server work the server, other work the anchor', () => {
+  const ui = step('ui', 'frontend')
+  const server = step('server', 'backend')
+  const extras = requestedExtras(['Add a settings modal', 'Add caching', 'Set up Docker deployment'], specialistPicker(defaultSpecialists), { ui, server, anchor: server })
+  assert.equal(extras.map((e) => [e.key, e.specialist, e.after]), [
+    ['extra-0', 'frontend', ['ui']],
+    ['extra-1', 'backend', ['server']],
+    ['extra-2', 'backend', ['server']],
+  ])
+})
+
+test('feature steps: styling follows the component; without styling an integration joins UI and server; else design then build', () => {
+  const shape = (task: string) => featureSteps(reading(task)).steps.map((s) => `${s.key}<${s.after.join(',')}`)
+  assert.equal(shape('Add dark mode toggle to settings page'), ['ui<', 'server<', 'style<ui', 'tests<ui,server,style'])
+  assert.equal(shape('Build an invoices API with a dashboard page'), ['ui<', 'server<', 'integrate<ui,server', 'tests<ui,server,integrate'])
+  assert.equal(shape('Organise the offsite'), ['design<', 'build<design', 'tests<build'])
+})
+
+test('docs follow-ups: after the implementation, or after every step when there is none; none in a docs task', () => {
+  const r = reading('Add search', ['Write API documentation'])
+  const done = { steps: [step('a', 'backend'), step('b', 'backend', ['a'])], implementation: ['b'] }
+  assert.equal(documentingSteps(r, done).map((s) => [s.description, s.after]), [['Write API documentation', ['b']]])
+  assert.equal(documentingSteps(reading('Document the search'), { ...done, implementation: [] }), [])
+  assert.equal(documentingSteps(reading('Build and document search'), { ...done, implementation: [] })[0]!.after, ['a', 'b'])
+})
+
+test('drafts: a step gets the guidelines of its specialist, each adding to its complexity', () => {
+  const d = draftOf(step('ui', 'frontend'), ['Use React hooks', 'Use PostgreSQL storage', 'Keep it simple'], 1)
+  assert.equal(d.constraints, ['Use React hooks', 'Keep it simple'])
+  assert.is(d.complexity, 26)
+})
+
+test('reasoning: lists the subtasks, names parallel roots and the last one', () => {
+  const drafts = [step('a', 'x'), step('b', 'x'), step('c', 'x', ['a', 'b'])].map((s) => draftOf(s, [], 1))
+  assert.is(reasoningFor(drafts), 'Task decomposed into 3 subtasks: do a, do b and do c. Do a and do b can proceed in parallel. Do c comes last, once its dependencies are done.')
+})
+
+test('considerations: area advice for the whole request, then guidelines, once each; fixed advice for docs', () => {
+  const c = architecturalConsiderations(reading('Add dark mode toggle', ['Use an API', 'Use an API']))
+  assert.ok(c.includes('Theme context should be at app root level'))
+  assert.ok(c.includes('Validate all input at the API boundary and version the API contract'))
+  assert.is(c.filter((x) => x === 'Use an API').length, 1)
+  assert.is(architecturalConsiderations(reading('Write the user guide'))[0], 'Keep code examples runnable and checked in CI')
 })
 
 // Issue #12: every plan, for any valid input, passes the same validation as an LLM's answer.
