@@ -8,6 +8,7 @@ import type { Config } from '../config.js'
 import type { Connections } from '../store/connections.js'
 import type { StoredEvent } from '../store/event-store.js'
 import { releaseManager } from '../workers/release-manager.js'
+import { persistStep } from '../workers/persist-step.js'
 import { postgresProjector } from './postgres-projector.js'
 import { redisProjector } from './redis-projector.js'
 import { republisher } from './republisher.js'
@@ -17,12 +18,18 @@ export type ConsumerHandler = (stored: StoredEvent) => Promise<void>
 /** Purpose (the durable name without its `<stream>_`) → what that consumer does with an event. */
 export function consumerHandlers(conn: Connections, config: Pick<Config, 'publishPrefix' | 'decompositionTtlSeconds'>, now: () => number = Date.now): ReadonlyMap<string, ConsumerHandler> {
   const toRedis = redisProjector({ redis: conn.redis, keys: conn.keys, ttlSeconds: config.decompositionTtlSeconds })
-  const toPostgres = postgresProjector({ db: conn.db, store: conn.store, now })
+  const toPostgres = postgresProjector({ db: conn.db })
+  const markPersisted = persistStep({ store: conn.store, now })
   const publish = republisher({ nc: conn.nc, prefix: config.publishPrefix })
   const redisWrite: ConsumerHandler = (s) => toRedis(s.event)
   const thenPublish = (write: ConsumerHandler): ConsumerHandler => async (s) => {
     await write(s)
     await publish(s.event)
+  }
+  // Write the row, then move the decomposition on: the step appends only after the row exists.
+  const thenPersist = (write: ConsumerHandler): ConsumerHandler => async (s) => {
+    await write(s)
+    await markPersisted(s)
   }
   return new Map<string, ConsumerHandler>([
     ['redis_tasks', thenPublish(redisWrite)],
@@ -30,7 +37,7 @@ export function consumerHandlers(conn: Connections, config: Pick<Config, 'publis
     ['redis_releases', thenPublish(redisWrite)],
     ['postgres_tasks', toPostgres],
     ['postgres_attachments', thenPublish(toPostgres)],
-    ['postgres_outcomes', toPostgres],
+    ['postgres_outcomes', thenPersist(toPostgres)],
     ['release', releaseManager({ store: conn.store, now })],
   ])
 }

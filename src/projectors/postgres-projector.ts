@@ -1,23 +1,17 @@
-// Projects tasks and attachments into Postgres, and is the "attachment projector" of the
-// decomposition chain: once a sampled decomposition's attachment row is written it appends
-// DecompositionPersisted. Rows are insert-once (ON CONFLICT DO NOTHING on their natural key), so
-// redelivery and replay change nothing. A redelivered Sampled event still appends Persisted: a crash
-// between the commit and the append must not stall the decomposition.
-import type { DecompositionSampled, DomainEvent } from '../domain/events.js'
-import { decide, fold } from '../domain/decomposition.js'
-import { persistedMsgId } from '../domain/msg-ids.js'
+// Projects tasks and attachments (a sampled decomposition's included) into Postgres. It only
+// projects: appending DecompositionPersisted once the row is written is a step of its own
+// (workers/persist-step.ts), composed after this projection in consumer-handlers.ts. Rows are
+// insert-once (ON CONFLICT DO NOTHING on their natural key), so redelivery and replay change nothing.
+import type { DomainEvent } from '../domain/events.js'
+import { decompositionAttachment } from '../domain/decomposition-attachment.js'
 import type { Db } from '../store/postgres.js'
 import { insertAttachments, insertTasks, pgCall } from '../store/postgres.js'
 import type { NewAttachmentRow, NewTaskRow } from '../store/postgres.js'
-import type { EventStore, StoredEvent } from '../store/event-store.js'
-import { appendStep } from '../workers/append-step.js'
+import type { StoredEvent } from '../store/event-store.js'
 import { turnBatcher } from '../store/turn-batcher.js'
 
 export interface PostgresProjectorDeps {
   db: Db
-  /** Absent in replay: a replay rebuilds rows and never appends events. */
-  store?: EventStore
-  now: () => number
 }
 
 
@@ -92,42 +86,5 @@ export function postgresProjector(deps: PostgresProjectorDeps) {
   return async function apply(stored: StoredEvent): Promise<void> {
     const { tasks, attachments } = rowsOf(stored)
     await Promise.all([...tasks.map(insertTask), ...attachments.map(insertAttachment)])
-    const event = stored.event
-    // The attachment projector's second duty: the row is written, so the decomposition moves on.
-    // Also when the row already existed (a crash after the commit must not stall it).
-    if (event.type !== 'DecompositionSampled' || !deps.store) return
-    const [persisted] = decide({ type: 'MarkPersisted', sampledSeq: stored.seq, at: deps.now() }, fold([event]))
-    if (persisted) await appendStep(deps.store, persisted, persistedMsgId(event.decompositionId))
-  }
-}
-
-/** The attachment value, in the spec's "Attachment-Based Storage" shape. */
-export type DecompositionAttachment = ReturnType<typeof decompositionAttachment>
-
-export function decompositionAttachment(e: DecompositionSampled) {
-  const d = e.decomposition
-  return {
-    taskId: e.taskId,
-    taskText: e.taskText,
-    strategy: d.executionStrategy,
-    totalComplexity: d.totalComplexity,
-    reasoning: d.reasoning,
-    subtaskCount: d.subtasks.length,
-    subtasks: d.subtasks.map((s) => ({
-      id: s.id,
-      description: s.description,
-      specialist: s.specialist,
-      complexity: s.complexity,
-      estimatedMinutes: s.estimatedMinutes,
-      dependencies: s.dependencies,
-      context: s.context,
-      rationale: s.rationale,
-      status: 'pending' as const,
-    })),
-    architecturalConsiderations: d.architecturalConsiderations,
-    decomposedAt: new Date(e.timestamp).toISOString(),
-    decomposedBy: e.decomposedBy,
-    sessionId: e.sessionId,
-    ...(e.metadata ? { metadata: e.metadata } : {}),
   }
 }

@@ -4,8 +4,10 @@ import * as assert from 'uvu/assert'
 import { connect } from '@nats-io/transport-node'
 import { redisProjector } from '../../src/projectors/redis-projector.js'
 import { postgresProjector } from '../../src/projectors/postgres-projector.js'
+import { persistStep } from '../../src/workers/persist-step.js'
 import { migrate } from '../../src/store/postgres.js'
 import { EventStore } from '../../src/store/event-store.js'
+import type { StoredEvent } from '../../src/store/event-store.js'
 import { decide, fold } from '../../src/domain/decomposition.js'
 import type { DecompositionEvent, DecompositionRequested } from '../../src/domain/events.js'
 import { planDecomposition } from '../../src/domain/heuristic-planner.js'
@@ -120,7 +122,13 @@ test('postgres projector: attachment row in the spec shape, written once; Persis
     await store.append(store.decompositionSubject(`d-${ts}`, 'requested'), events[0]!, { msgId: 'r' })
     const subject = store.decompositionSubject(`d-${ts}`, 'outcome')
     const sampledAck = await store.append(subject, events[1]!, { msgId: 's' })
-    const apply = postgresProjector({ db, store, now: Date.now })
+    // The projection, then the persist step, composed as consumer-handlers.ts composes them.
+    const project = postgresProjector({ db })
+    const markPersisted = persistStep({ store, now: Date.now })
+    const apply = async (s: StoredEvent) => {
+      await project(s)
+      await markPersisted(s)
+    }
     const stored = { seq: sampledAck.seq, subject, event: events[1]! }
     await apply(stored)
     await apply(stored) // redelivery

@@ -16,7 +16,7 @@ import {
 } from '../../src/domain/event-size.js'
 import type { DecompositionRequested, DecompositionSampled } from '../../src/domain/events.js'
 import type { Decomposition } from '../../src/domain/decomposition-schema.js'
-import { decompositionAttachment } from '../../src/projectors/postgres-projector.js'
+import { decompositionAttachment } from '../../src/domain/decomposition-attachment.js'
 import { itemsThatFit } from '../../src/rpc/payload-limits.js'
 
 const MiB = 1024 * 1024
