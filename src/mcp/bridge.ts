@@ -76,6 +76,7 @@ export async function startMcpBridge(opts: BridgeOptions, transport: Transport):
   let stopped = false
   let timer: NodeJS.Timeout | undefined
   let attachedOnce = false
+  let failures = 0
   const listen = (next: string) => {
     if (next === subject) return
     sub?.unsubscribe()
@@ -102,8 +103,10 @@ export async function startMcpBridge(opts: BridgeOptions, transport: Transport):
       if (!attachedOnce) log.info('MCP bridge attached', { sessionId: opts.sessionId, samplingSubject: r.samplingSubject })
       attachedOnce = true
       delay = Math.max(500, Math.floor(r.ttlMs / 3))
+      failures = 0
     } catch (err) {
-      log.warn('could not attach the session to the service; retrying', { err: err as Error, inMs: delay })
+      // While the service is away this repeats every retry: say so once, then every 15th try (~30 s).
+      if (failures++ % 15 === 0) log.warn('could not attach the session to the service; retrying', { err: err as Error, inMs: delay, failures })
     }
     if (!stopped) timer = setTimeout(() => void attach(), delay)
   }
